@@ -1,0 +1,100 @@
+// Engine: the memory server's core, with no knowledge of gRPC.
+//
+// Hosts many processes, each with its own sparse virtual address space, over
+// one fixed pool of frames backed by a BackingStore (RocksDB in production).
+// The gRPC service (server/service/) is a thin adapter over this class; tests
+// and benchmarks call it directly.
+//
+// Every method is thread-safe and may be called concurrently for the same or
+// different processes. Errors come back as Status with gRPC's codes, the
+// Linux errno name, and for faulting accesses the fault kind and address:
+//   InvalidArgument    malformed request (unaligned, zero/overflowing length,
+//                      unknown prot/flag bits)                       EINVAL
+//   NotFound           unknown or exited pid                          ESRCH
+//   ResourceExhausted  no room in the address space, too many
+//                      mappings/processes, request over max_io_bytes,
+//                      no frame could be reclaimed                    ENOMEM/E2BIG
+//   AlreadyExists      MAP_FIXED_NOREPLACE over an existing mapping   EEXIST
+//   FailedPrecondition + fault kind/address: SIGSEGV/SIGBUS on access;
+//                      mprotect over unmapped pages                   ENOMEM
+//   Unavailable        the backing store failed                        EIO
+//
+// Lifetime: the Engine owns the backing store, the frame pool and every
+// process. Destroying it drops all process state (not persisted).
+#pragma once
+
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/common/status.h"
+#include "server/engine/options.h"
+#include "server/engine/types.h"
+#include "storage/backing_store.h"
+
+namespace memserver {
+
+class Pager;
+class Process;
+
+class Engine {
+ public:
+  // Validates `options` (InvalidArgument naming the bad field) and builds an
+  // engine over `store`, which it takes ownership of.
+  static Status Open(const EngineOptions& options, std::unique_ptr<storage::BackingStore> store,
+                     std::unique_ptr<Engine>* engine);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const EngineOptions& options() const { return options_; }
+
+  // Creates an empty process (no mappings). `name` is informational (ps).
+  Status CreateProcess(const std::string& name, Pid* pid);
+  // Tears the process down: every mapping is unmapped, its frames freed and
+  // every swap entry it alone held deleted. Calls in flight on the process
+  // finish first; later ones get NotFound.
+  Status Exit(Pid pid);
+
+  Status Mmap(Pid pid, const MmapArgs& args, uint64_t* addr);
+  Status Munmap(Pid pid, uint64_t addr, uint64_t length);
+  Status Mprotect(Pid pid, uint64_t addr, uint64_t length, uint32_t prot);
+
+  // Copies `length` bytes at `addr` into out[0, length). The whole range is
+  // validated first: on a fault nothing is copied.
+  Status Read(Pid pid, uint64_t addr, uint64_t length, char* out);
+  // Writes `data` at `addr`. The whole range is validated first: on a fault
+  // no byte changes. Not atomic across pages with respect to other writers.
+  Status Write(Pid pid, uint64_t addr, std::string_view data);
+
+  Status GetProcessStats(Pid pid, ProcessStats* stats);
+  Status ListMappings(Pid pid, std::vector<MappingInfo>* mappings);
+  std::vector<ProcessStats> ListProcesses();
+  GlobalStats GetGlobalStats() const;
+
+  // Recounts frames, page references and swap entries and compares them with
+  // the cached counters; Internal error describing the first mismatch. Slow:
+  // for tests. Must not race with other calls.
+  Status CheckInvariants();
+
+  // The store the engine pages to (borrowed; lives as long as the engine).
+  storage::BackingStore* store() const { return store_.get(); }
+
+ private:
+  Engine(const EngineOptions& options, std::unique_ptr<storage::BackingStore> store);
+  Status Lookup(Pid pid, std::shared_ptr<Process>* process) const;
+
+  const EngineOptions options_;
+  std::unique_ptr<storage::BackingStore> store_;
+  std::unique_ptr<Pager> pager_;
+
+  // Lock order: processes_mu_ is a leaf taken only to look up, insert or
+  // erase a process; it is never held while calling into a Process.
+  mutable std::shared_mutex processes_mu_;
+  std::unordered_map<Pid, std::shared_ptr<Process>> processes_;  // GUARDED_BY(processes_mu_)
+  Pid next_pid_ = 1;                                             // GUARDED_BY(processes_mu_)
+};
+
+}  // namespace memserver

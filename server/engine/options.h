@@ -1,0 +1,42 @@
+// EngineOptions: everything that shapes a memory engine, with defaults.
+// memserverd's flags map one-to-one onto these fields; tests build them directly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace memserver {
+
+struct EngineOptions {
+  // Bytes of RAM in the frame pool (rounded down to whole pages).
+  // Default: 256 MiB.
+  uint64_t memory_bytes = 256ull << 20;
+
+  // Page size in bytes: a power of two in [4096, 1 MiB]. Default: 4096.
+  uint32_t page_size = 4096;
+
+  // Width of every process's virtual address space, in bits (2^bits bytes).
+  // In [32, 56]. Default: 48, as x86-64 with 4-level paging.
+  uint32_t address_bits = 48;
+
+  // Replacement policy name (see ReplacementPolicyNames()). Default: "clock".
+  std::string policy = "clock";
+
+  // Largest byte count one Read or Write may move. Default: 4 MiB.
+  uint64_t max_io_bytes = 4ull << 20;
+
+  // Most pages evicted together and written in one storage batch. Default: 32.
+  uint32_t eviction_batch = 32;
+
+  // Most live processes. Default: 65536.
+  uint32_t max_processes = 65536;
+
+  // Most mappings per process, as Linux's vm.max_map_count. Default: 65530.
+  uint32_t max_mappings = 65530;
+
+  // Lowest address a mapping may use, as Linux's vm.mmap_min_addr.
+  // Default: 64 KiB.
+  uint64_t mmap_min_addr = 64ull << 10;
+};
+
+}  // namespace memserver
