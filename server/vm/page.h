@@ -1,0 +1,77 @@
+// Page: one page of memory content, independent of where it is mapped.
+//
+// Page table entries point at Pages, never at frames. A Page may be mapped by
+// many PTEs in many processes (fork's copy-on-write, shared anonymous memory,
+// a file's page cache); it is evicted and paged in once, for all of them,
+// without walking any page table. The frame that backs a resident page points
+// back at it (Pager's reverse map), which is how eviction finds its victim.
+//
+// States (protected by the page's stripe lock, PageLocks::For(page)):
+//
+//   kZero ----first write----> kPagingIn --frame zero-filled--> kResident
+//   kSwapped --any access----> kPagingIn --read from store----> kResident
+//   kResident --evictor-------> kWritingOut --written/dropped--> kSwapped or kZero
+//
+//   kZero       no frame, no swap copy: content is all zero. Reads never
+//               take a frame.
+//   kResident   content in `frame`. `has_swap`: a copy exists in swap;
+//               `dirty`: the frame differs from that copy (or there is none).
+//   kSwapped    content only in swap under key `id`. has_swap is true.
+//   kPagingIn   one thread is filling `frame`; others wait on the stripe's
+//               condition variable (a page is never read from storage twice).
+//   kWritingOut the evictor is writing `frame` to storage; accessors wait.
+//
+// Lifetime: `refs` counts the PTEs (and transient holders such as the
+// evictor) that reference the page. The holder that drops it to zero frees
+// the frame and swap entry (Pager::Unref). While a thread is in kPagingIn or
+// kWritingOut it holds a reference, so a page is never freed mid-transition.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+#include "server/frames/replacement_policy.h"
+
+namespace memserver {
+
+enum class PageState : uint8_t { kZero, kResident, kSwapped, kPagingIn, kWritingOut };
+
+struct Page {
+  explicit Page(uint64_t page_id) : id(page_id) {}
+  Page(const Page&) = delete;
+  Page& operator=(const Page&) = delete;
+
+  const uint64_t id;                // unique for the engine's life; the swap key
+  std::atomic<uint32_t> refs{1};    // PTEs + transient holders
+  // Protected by PageLocks::For(this):
+  PageState state = PageState::kZero;
+  bool dirty = false;
+  bool has_swap = false;
+  FrameId frame = kNoFrame;         // valid in kResident, kPagingIn, kWritingOut
+};
+
+// Striped locks for pages: a page's lock is chosen by its address, so a Page
+// costs no mutex of its own. A stripe's condition variable is notified on
+// every state change of any page of that stripe.
+class PageLocks {
+ public:
+  struct alignas(64) Stripe {
+    std::mutex mu;
+    std::condition_variable cv;
+  };
+  Stripe& For(const Page* page) {
+    uintptr_t h = reinterpret_cast<uintptr_t>(page);
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ull;
+    return stripes_[(h >> 32) & (kStripes - 1)];
+  }
+
+ private:
+  static constexpr size_t kStripes = 1024;
+  std::array<Stripe, kStripes> stripes_;
+};
+
+}  // namespace memserver

@@ -1,0 +1,82 @@
+// PageTable: a sparse radix tree from virtual page number to Page*, like
+// x86-64's 4-level page tables: 512 entries per node, as many levels as the
+// virtual page number needs (4 for 48-bit addresses and 4 KiB pages). Its
+// memory grows with the pages touched, not with the address range.
+//
+// Concurrency (the owner, AddressSpace, holds its mm lock):
+//   - Lookup and Install may run concurrently under the shared mm lock:
+//     interior nodes and entries are installed with compare-and-swap.
+//   - Entries may be replaced with Exchange/CompareExchange under the shared
+//     lock (copy-on-write).
+//   - ClearRange and ForEach that removes nodes require the exclusive mm lock:
+//     nodes are freed only there.
+// The table does not own the Pages' references: the AddressSpace does.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+namespace memserver {
+
+struct Page;
+
+class PageTable {
+ public:
+  // vpn_bits: width of a virtual page number (address bits - page shift).
+  explicit PageTable(unsigned vpn_bits);
+  // REQUIRES: every entry cleared (ClearRange over everything).
+  ~PageTable();
+  PageTable(const PageTable&) = delete;
+  PageTable& operator=(const PageTable&) = delete;
+
+  // The page mapped at vpn, or nullptr.
+  Page* Lookup(uint64_t vpn) const;
+
+  // Installs `page` at vpn if the entry is empty. Returns the page now in the
+  // entry: `page` on success, the existing one otherwise (caller keeps
+  // ownership of `page` then).
+  Page* Install(uint64_t vpn, Page* page);
+
+  // Replaces the entry at vpn iff it still holds `expected`. REQUIRES: entry
+  // exists (expected != nullptr).
+  bool Replace(uint64_t vpn, Page* expected, Page* desired);
+
+  // Calls fn(vpn, page) for every non-empty entry in [begin, end), in order.
+  void ForEach(uint64_t begin, uint64_t end, const std::function<void(uint64_t, Page*)>& fn) const;
+
+  // Empties every entry in [begin, end), calling fn(vpn, page) for each page
+  // removed, and frees nodes left empty. REQUIRES: exclusive mm lock.
+  void ClearRange(uint64_t begin, uint64_t end, const std::function<void(uint64_t, Page*)>& fn);
+
+  uint64_t entries() const { return entries_.load(std::memory_order_relaxed); }
+  // Bytes of node memory (metadata cost of the table).
+  uint64_t node_bytes() const { return nodes_.load(std::memory_order_relaxed) * sizeof(Node); }
+
+ private:
+  static constexpr unsigned kBits = 9;
+  static constexpr unsigned kFanout = 1u << kBits;
+  struct Node {
+    std::atomic<uint32_t> used{0};  // non-empty slots
+    std::atomic<uintptr_t> slots[kFanout] = {};
+  };
+
+  unsigned Index(uint64_t vpn, unsigned level) const {
+    return (vpn >> (kBits * (levels_ - 1 - level))) & (kFanout - 1);
+  }
+  // Leaf node holding vpn, creating the path when `create`.
+  Node* Leaf(uint64_t vpn, bool create);
+  const Node* FindLeaf(uint64_t vpn) const;
+  bool ClearNode(Node* node, unsigned level, uint64_t base, uint64_t begin, uint64_t end,
+                 const std::function<void(uint64_t, Page*)>& fn);
+  void ForEachNode(const Node* node, unsigned level, uint64_t base, uint64_t begin, uint64_t end,
+                   const std::function<void(uint64_t, Page*)>& fn) const;
+  uint64_t SpanOf(unsigned level) const { return 1ull << (kBits * (levels_ - 1 - level)); }
+
+  const unsigned levels_;
+  Node* root_;
+  mutable std::atomic<uint64_t> nodes_{1};
+  std::atomic<uint64_t> entries_{0};
+};
+
+}  // namespace memserver

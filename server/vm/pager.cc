@@ -1,0 +1,379 @@
+#include "server/vm/pager.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace memserver {
+
+namespace {
+
+bool IsAllZero(const char* p, size_t n) {
+  // Word-at-a-time scan; pages are word-aligned inside the frame pool.
+  const uint64_t* w = reinterpret_cast<const uint64_t*>(p);
+  for (size_t i = 0; i < n / sizeof(uint64_t); ++i) {
+    if (w[i] != 0) return false;
+  }
+  return true;
+}
+
+// How long a fault waits for a frame while every frame is mid-transition
+// before it gives up with RESOURCE_EXHAUSTED.
+constexpr auto kFrameWait = std::chrono::seconds(10);
+
+}  // namespace
+
+Pager::Pager(const EngineOptions& options, storage::BackingStore* store,
+             std::unique_ptr<ReplacementPolicy> policy)
+    : options_(options),
+      store_(store),
+      frames_(static_cast<uint32_t>(options.memory_bytes / options.page_size), options.page_size),
+      policy_(std::move(policy)),
+      owner_(new std::atomic<Page*>[frames_.capacity()]) {
+  for (uint32_t i = 0; i < frames_.capacity(); ++i) owner_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+Pager::~Pager() = default;
+
+Page* Pager::NewZeroPage() {
+  Page* page = new Page(next_page_id_.fetch_add(1, std::memory_order_relaxed));
+  pages_.fetch_add(1, std::memory_order_relaxed);
+  zero_pages_.fetch_add(1, std::memory_order_relaxed);
+  return page;
+}
+
+bool Pager::TryRef(Page* page) {
+  uint32_t r = page->refs.load(std::memory_order_relaxed);
+  while (r != 0) {
+    if (page->refs.compare_exchange_weak(r, r + 1, std::memory_order_acq_rel)) return true;
+  }
+  return false;
+}
+
+void Pager::Unref(Page* page, ReleaseBatch* batch) {
+  if (page->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // Last reference: no PTE points here any more; only the evictor can still
+  // find the page, through owner_, and it re-checks owner_ under the stripe
+  // lock before touching the page.
+  PageLocks::Stripe& stripe = locks_.For(page);
+  FrameId frame = kNoFrame;
+  bool had_swap;
+  PageState state;
+  {
+    std::lock_guard<std::mutex> l(stripe.mu);
+    state = page->state;
+    if (state == PageState::kResident) {
+      frame = page->frame;
+      owner_[frame].store(nullptr, std::memory_order_release);
+    }
+    had_swap = page->has_swap;
+  }
+  if (frame != kNoFrame) {
+    policy_->Remove(frame);
+    frames_.Free(frame);
+  }
+  if (state == PageState::kZero) zero_pages_.fetch_sub(1, std::memory_order_relaxed);
+  if (had_swap) {
+    if (batch != nullptr) {
+      batch->swap_ids.push_back(page->id);
+    } else {
+      Status s = store_->Delete(storage::Space::kSwap, SwapKey(page->id));
+      (void)s;  // a leaked swap key is harmless garbage; CheckInvariants reports it
+      swap_pages_.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+  pages_.fetch_sub(1, std::memory_order_relaxed);
+  delete page;
+}
+
+Status Pager::Flush(ReleaseBatch* batch) {
+  if (batch->swap_ids.empty()) return Status::OK();
+  storage::WriteBatch wb;
+  for (uint64_t id : batch->swap_ids) wb.Delete(storage::Space::kSwap, SwapKey(id));
+  Status s = store_->Write(wb, /*sync=*/false);
+  swap_pages_.fetch_sub(batch->swap_ids.size(), std::memory_order_relaxed);
+  batch->swap_ids.clear();
+  return s;
+}
+
+Status Pager::Read(Page* page, uint32_t offset, char* out, uint32_t len, FaultCounters* counters) {
+  return Access(page, offset, out, len, /*write=*/false, counters);
+}
+
+Status Pager::Write(Page* page, uint32_t offset, const char* data, uint32_t len,
+                    FaultCounters* counters) {
+  return Access(page, offset, const_cast<char*>(data), len, /*write=*/true, counters);
+}
+
+Status Pager::Access(Page* page, uint32_t offset, char* buf, uint32_t len, bool write,
+                     FaultCounters* counters) {
+  PageLocks::Stripe& stripe = locks_.For(page);
+  std::unique_lock<std::mutex> lock(stripe.mu);
+  for (;;) {
+    switch (page->state) {
+      case PageState::kResident: {
+        char* data = frames_.Data(page->frame) + offset;
+        if (write) {
+          std::memcpy(data, buf, len);
+          page->dirty = true;
+        } else {
+          std::memcpy(buf, data, len);
+        }
+        policy_->Touch(page->frame);
+        return Status::OK();
+      }
+      case PageState::kPagingIn:
+      case PageState::kWritingOut:
+        stripe.cv.wait(lock);
+        continue;
+      case PageState::kZero:
+        if (!write) {
+          std::memset(buf, 0, len);
+          return Status::OK();
+        }
+        [[fallthrough]];
+      case PageState::kSwapped:
+        MEMSERVER_RETURN_IF_ERROR(FaultIn(page, lock, stripe, counters));
+        continue;  // now resident (unless evicted meanwhile): retry the access
+    }
+  }
+}
+
+Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks::Stripe& stripe,
+                      FaultCounters* counters) {
+  const bool from_swap = page->state == PageState::kSwapped;
+  page->state = PageState::kPagingIn;
+  lock.unlock();
+
+  FrameId frame = kNoFrame;
+  Status s = AllocateFrame(&frame);
+  if (s.ok()) {
+    char* data = frames_.Data(frame);
+    if (from_swap) {
+      s = store_->GetInto(storage::Space::kSwap, SwapKey(page->id), data, frames_.page_size());
+      if (s.code() == StatusCode::kNotFound) {
+        s = Status(StatusCode::kDataLoss,
+                   fmt::format("swap entry of page {} is missing from the backing store", page->id),
+                   "EIO");
+      }
+    } else {
+      std::memset(data, 0, frames_.page_size());
+    }
+  }
+
+  lock.lock();
+  if (!s.ok()) {
+    if (frame != kNoFrame) frames_.Free(frame);
+    page->state = from_swap ? PageState::kSwapped : PageState::kZero;
+    stripe.cv.notify_all();
+    return s;
+  }
+  page->frame = frame;
+  page->state = PageState::kResident;
+  page->dirty = !from_swap;  // a zero-filled page has no copy anywhere
+  owner_[frame].store(page, std::memory_order_release);
+  policy_->Insert(frame, page->id);
+  if (from_swap) {
+    major_.fetch_add(1, std::memory_order_relaxed);
+    page_ins_.fetch_add(1, std::memory_order_relaxed);
+    if (counters) counters->major.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    zero_pages_.fetch_sub(1, std::memory_order_relaxed);
+    minor_.fetch_add(1, std::memory_order_relaxed);
+    if (counters) counters->minor.fetch_add(1, std::memory_order_relaxed);
+  }
+  stripe.cv.notify_all();
+  return Status::OK();
+}
+
+Status Pager::AllocateFrame(FrameId* frame) {
+  const auto deadline = std::chrono::steady_clock::now() + kFrameWait;
+  for (;;) {
+    if (frames_.TryAllocate(frame)) return Status::OK();
+    uint32_t freed = 0;
+    MEMSERVER_RETURN_IF_ERROR(EvictBatch(&freed));
+    if (freed > 0) continue;
+    // Every frame is being paged in or out by someone else: wait for one.
+    // Frames freed by munmap/exit do not notify, so wait in short slices.
+    std::unique_lock<std::mutex> l(evict_mu_);
+    if (frames_.free_count() > 0) continue;
+    frame_freed_.wait_for(l, std::chrono::milliseconds(1));
+    if (frames_.free_count() == 0 && std::chrono::steady_clock::now() > deadline) {
+      return Status::ResourceExhausted(
+          fmt::format("no frame could be reclaimed: all {} frames are busy (paging in or out, or locked)",
+                      frames_.capacity()));
+    }
+  }
+}
+
+bool Pager::TryBeginEvict(FrameId frame, std::vector<Victim>* victims) {
+  Page* page = owner_[frame].load(std::memory_order_acquire);
+  if (page == nullptr) return false;
+  PageLocks::Stripe& stripe = locks_.For(page);
+  // try_lock: we hold the policy's lock, which ranks below stripes.
+  std::unique_lock<std::mutex> l(stripe.mu, std::try_to_lock);
+  if (!l.owns_lock()) return false;
+  // owner_ is cleared under this lock before a page is freed, so if it
+  // still names `page` the page is alive.
+  if (owner_[frame].load(std::memory_order_acquire) != page || page->state != PageState::kResident ||
+      page->frame != frame || !TryRef(page)) {
+    return false;
+  }
+  page->state = PageState::kWritingOut;
+  victims->push_back(Victim{page, frame, page->dirty, page->has_swap});
+  return true;
+}
+
+Status Pager::EvictBatch(uint32_t* freed) {
+  *freed = 0;
+  std::unique_lock<std::mutex> l(evict_mu_);
+  if (frames_.free_count() > 0) {
+    *freed = 1;  // someone else's eviction already made room
+    return Status::OK();
+  }
+  std::vector<Victim> victims;
+  const uint32_t want = std::max<uint32_t>(1, options_.eviction_batch);
+  while (victims.size() < want) {
+    FrameId f;
+    if (!policy_->Victim([&](FrameId frame) { return TryBeginEvict(frame, &victims); }, &f)) break;
+  }
+  if (victims.empty()) return Status::OK();
+
+  // Write out, with no stripe lock held: the victims are in kWritingOut, so
+  // their content cannot change and accessors wait.
+  storage::WriteBatch wb;
+  uint64_t puts = 0;
+  for (Victim& v : victims) {
+    const char* data = frames_.Data(v.frame);
+    if (!v.dirty && v.has_swap) continue;  // clean: the swap copy is current
+    if (IsAllZero(data, frames_.page_size())) {
+      v.zero = true;
+      if (v.has_swap) wb.Delete(storage::Space::kSwap, SwapKey(v.page->id));
+      continue;
+    }
+    wb.Put(storage::Space::kSwap, SwapKey(v.page->id),
+           std::string_view(data, frames_.page_size()));
+    ++puts;
+  }
+  Status s = wb.empty() ? Status::OK() : store_->Write(wb, /*sync=*/false);
+
+  ReleaseBatch release;
+  for (Victim& v : victims) {
+    PageLocks::Stripe& stripe = locks_.For(v.page);
+    {
+      std::lock_guard<std::mutex> pl(stripe.mu);
+      if (s.ok()) {
+        owner_[v.frame].store(nullptr, std::memory_order_release);
+        v.page->frame = kNoFrame;
+        v.page->dirty = false;
+        if (v.zero) {
+          v.page->state = PageState::kZero;
+          if (v.has_swap) swap_pages_.fetch_sub(1, std::memory_order_relaxed);
+          v.page->has_swap = false;
+          zero_pages_.fetch_add(1, std::memory_order_relaxed);
+          zero_evictions_.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          v.page->state = PageState::kSwapped;
+          if (!v.has_swap) swap_pages_.fetch_add(1, std::memory_order_relaxed);
+          v.page->has_swap = true;
+          if (!v.dirty && v.has_swap) clean_evictions_.fetch_add(1, std::memory_order_relaxed);
+        }
+      } else {
+        v.page->state = PageState::kResident;  // keep it; the write failed
+        policy_->Insert(v.frame, v.page->id);
+      }
+      stripe.cv.notify_all();
+    }
+    if (s.ok()) {
+      frames_.Free(v.frame);  // Victim() already stopped tracking it
+      ++*freed;
+    }
+    Unref(v.page, &release);  // the evictor's transient reference
+  }
+  if (s.ok()) {
+    evictions_.fetch_add(victims.size(), std::memory_order_relaxed);
+    page_outs_.fetch_add(puts, std::memory_order_relaxed);
+  }
+  frame_freed_.notify_all();
+  l.unlock();
+  Status fs = Flush(&release);
+  return s.ok() ? fs : s;
+}
+
+PageState Pager::StateOf(Page* page) {
+  std::lock_guard<std::mutex> l(locks_.For(page).mu);
+  return page->state;
+}
+
+GlobalStats Pager::Stats() const {
+  GlobalStats g;
+  g.page_size = frames_.page_size();
+  g.frames_total = frames_.capacity();
+  g.frames_free = frames_.free_count();
+  g.pages = pages_.load(std::memory_order_relaxed);
+  g.zero_pages = zero_pages_.load(std::memory_order_relaxed);
+  g.swap_pages = swap_pages_.load(std::memory_order_relaxed);
+  g.minor_faults = minor_.load(std::memory_order_relaxed);
+  g.major_faults = major_.load(std::memory_order_relaxed);
+  g.page_ins = page_ins_.load(std::memory_order_relaxed);
+  g.page_outs = page_outs_.load(std::memory_order_relaxed);
+  g.evictions = evictions_.load(std::memory_order_relaxed);
+  g.clean_evictions = clean_evictions_.load(std::memory_order_relaxed);
+  g.zero_evictions = zero_evictions_.load(std::memory_order_relaxed);
+  g.policy = policy_->Name();
+  return g;
+}
+
+Status Pager::CheckInvariants(const std::unordered_map<const Page*, uint32_t>& refs) {
+  uint64_t resident = 0, swapped = 0, zero = 0;
+  for (const auto& [page, n] : refs) {
+    std::lock_guard<std::mutex> l(locks_.For(page).mu);
+    if (page->refs.load() != n) {
+      return Status::Internal(fmt::format("page {}: refcount {} but {} PTEs map it", page->id,
+                                          page->refs.load(), n));
+    }
+    switch (page->state) {
+      case PageState::kResident:
+        ++resident;
+        if (page->frame >= frames_.capacity() || owner_[page->frame].load() != page) {
+          return Status::Internal(fmt::format("page {}: frame {} does not point back", page->id, page->frame));
+        }
+        if (page->has_swap) ++swapped;
+        break;
+      case PageState::kSwapped:
+        if (!page->has_swap) return Status::Internal(fmt::format("page {}: swapped without swap copy", page->id));
+        ++swapped;
+        break;
+      case PageState::kZero:
+        ++zero;
+        if (page->has_swap) return Status::Internal(fmt::format("page {}: zero with a swap copy", page->id));
+        break;
+      default:
+        return Status::Internal(fmt::format("page {}: in transition while idle", page->id));
+    }
+  }
+  if (refs.size() != pages_.load()) {
+    return Status::Internal(fmt::format("{} pages mapped but {} counted live", refs.size(), pages_.load()));
+  }
+  if (zero != zero_pages_.load()) {
+    return Status::Internal(fmt::format("{} zero pages but {} counted", zero, zero_pages_.load()));
+  }
+  uint64_t owned = 0;
+  for (uint32_t f = 0; f < frames_.capacity(); ++f) {
+    if (owner_[f].load() != nullptr) ++owned;
+  }
+  if (owned != resident || resident + frames_.free_count() != frames_.capacity()) {
+    return Status::Internal(fmt::format("frames: {} resident pages, {} owned frames, {} free of {}",
+                                        resident, owned, frames_.free_count(), frames_.capacity()));
+  }
+  uint64_t keys = 0;
+  MEMSERVER_RETURN_IF_ERROR(store_->CountKeys(storage::Space::kSwap, &keys));
+  if (keys != swapped || swapped != swap_pages_.load()) {
+    return Status::Internal(fmt::format("swap: {} keys in store, {} pages with a swap copy, {} counted",
+                                        keys, swapped, swap_pages_.load()));
+  }
+  return Status::OK();
+}
+
+}  // namespace memserver

@@ -1,0 +1,144 @@
+// Pager: moves page content between frames and the backing store.
+//
+// Owns the frame pool, the replacement policy and the frame -> page reverse
+// map. Every access to page content goes through Read/Write here, which page
+// the content in first when needed (a page fault), so an access to a
+// non-resident page completes as if the page had been there all along.
+//
+// Lock order (outermost first; a lock may only be taken while holding those
+// above it):
+//
+//   AddressSpace::mm_lock_ (shared for access, exclusive for mmap/munmap/...)
+//     Pager::evict_mu_          (one evictor at a time; never taken with a
+//                                stripe held)
+//       ReplacementPolicy internal mutex
+//         PageLocks stripe      (ONLY try_lock under the policy: TryBeginEvict)
+//       PageLocks stripe        (finishing a write-out)
+//     PageLocks stripe          (page state, frame binding, content copy)
+//       ReplacementPolicy internal mutex (Insert/Remove)
+//     FramePool::mu_            (leaf)
+//
+// No lock of the pager is held across a call into the backing store except
+// evict_mu_, which only serialises evictors (a fault that needs a frame waits
+// for the eviction in progress instead of starting its own). Accessors of
+// resident pages never touch evict_mu_.
+//
+// Fault paths: Read/Write are entered with the caller's mm lock held shared
+// and the page referenced by a PTE; they take the page's stripe lock, and
+// drop it around frame allocation and storage reads (the page is then in
+// kPagingIn, which makes every other accessor wait). They return with no
+// pager lock held.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/common/status.h"
+#include "server/engine/options.h"
+#include "server/engine/types.h"
+#include "server/frames/frame_pool.h"
+#include "server/frames/replacement_policy.h"
+#include "server/vm/page.h"
+#include "storage/backing_store.h"
+
+namespace memserver {
+
+// Per-process fault counters, updated by the pager on behalf of a process.
+struct FaultCounters {
+  std::atomic<uint64_t> minor{0};
+  std::atomic<uint64_t> major{0};
+};
+
+// Swap entries of pages freed during one operation; deleted from the store
+// in one batch by Pager::Flush once the caller dropped its locks.
+struct ReleaseBatch {
+  std::vector<uint64_t> swap_ids;
+};
+
+class Pager {
+ public:
+  // `store` is borrowed and must outlive the pager.
+  Pager(const EngineOptions& options, storage::BackingStore* store,
+        std::unique_ptr<ReplacementPolicy> policy);
+  ~Pager();
+  Pager(const Pager&) = delete;
+  Pager& operator=(const Pager&) = delete;
+
+  uint32_t page_size() const { return frames_.page_size(); }
+
+  // A new page in kZero with one reference (the caller's).
+  Page* NewZeroPage();
+  // Adds a reference to a page the caller already references.
+  void Ref(Page* page) { page->refs.fetch_add(1, std::memory_order_relaxed); }
+  // Drops a reference. The last one frees the frame and queues the swap
+  // entry's deletion in `batch`.
+  void Unref(Page* page, ReleaseBatch* batch);
+  // Deletes the swap entries queued in `batch`. Call with no lock held.
+  Status Flush(ReleaseBatch* batch);
+
+  // Copies page[offset, offset+len) to out. Reading a kZero page gives
+  // zeros and takes no frame. May page in (major fault).
+  Status Read(Page* page, uint32_t offset, char* out, uint32_t len, FaultCounters* counters);
+  // Copies data into page[offset, ...). May zero-fill (minor fault) or page
+  // in (major fault). Marks the page dirty.
+  Status Write(Page* page, uint32_t offset, const char* data, uint32_t len, FaultCounters* counters);
+
+  // State of a page for statistics (takes its stripe lock).
+  PageState StateOf(Page* page);
+
+  GlobalStats Stats() const;
+  // `refs` maps every page reachable from a page table to the number of
+  // PTEs referencing it. Verifies refcounts, the frame reverse map, the free
+  // frame count and the swap entry count against a recount.
+  Status CheckInvariants(const std::unordered_map<const Page*, uint32_t>& refs);
+
+ private:
+  struct Victim {
+    Page* page;
+    FrameId frame;
+    bool dirty;
+    bool has_swap;
+    bool zero = false;
+  };
+
+  // Shared body of Read/Write.
+  Status Access(Page* page, uint32_t offset, char* buf, uint32_t len, bool write,
+                FaultCounters* counters);
+  // Brings a kZero or kSwapped page into a frame. Entered and left with the
+  // page's stripe lock held (`lock`); drops it while allocating and reading.
+  Status FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks::Stripe& stripe,
+                 FaultCounters* counters);
+  // Takes a free frame, evicting when none is free.
+  Status AllocateFrame(FrameId* frame);
+  // Evicts up to options_.eviction_batch pages. Returns how many frames it freed.
+  Status EvictBatch(uint32_t* freed);
+  // Policy callback: claims frame's page for eviction if it can (try-lock).
+  bool TryBeginEvict(FrameId frame, std::vector<Victim>* victims);
+  bool TryRef(Page* page);
+  static std::string SwapKey(uint64_t id) { return storage::EncodeU64Key(id); }
+
+  const EngineOptions options_;
+  storage::BackingStore* const store_;
+  FramePool frames_;
+  std::unique_ptr<ReplacementPolicy> policy_;
+  PageLocks locks_;
+  // Reverse map: frame -> the page it backs while that page is kResident or
+  // kWritingOut; nullptr otherwise. Written under the page's stripe lock.
+  std::unique_ptr<std::atomic<Page*>[]> owner_;
+
+  std::mutex evict_mu_;
+  std::condition_variable frame_freed_;  // with evict_mu_
+
+  std::atomic<uint64_t> next_page_id_{1};
+  // Counters (relaxed): see GlobalStats in server/engine/types.h.
+  std::atomic<uint64_t> pages_{0}, zero_pages_{0}, swap_pages_{0};
+  std::atomic<uint64_t> minor_{0}, major_{0}, page_ins_{0}, page_outs_{0};
+  std::atomic<uint64_t> evictions_{0}, clean_evictions_{0}, zero_evictions_{0};
+};
+
+}  // namespace memserver
