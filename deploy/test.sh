@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything, and runs the whole test suite (ctest).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/deploy/build.sh"
+build="${MEMSERVER_BUILD_DIR:-$root/build}"
+cd "$build"
+ctest --output-on-failure -j"${MEMSERVER_JOBS:-2}" --timeout 900
