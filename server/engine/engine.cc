@@ -1,12 +1,16 @@
+// Engine: options, the process table, fork, exec, statistics, invariants.
 #include "server/engine/engine.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <mutex>
 
+#include "server/engine/elf_image.h"
 #include "server/engine/process.h"
 #include "server/frames/replacement_policy.h"
+#include "server/fs/file_store.h"
 #include "server/vm/pager.h"
 
 namespace memserver {
@@ -30,12 +34,13 @@ Status ValidateOptions(const EngineOptions& o) {
   if (o.max_io_bytes == 0 || o.max_io_bytes > (1ull << 30)) {
     return Status::InvalidArgument(fmt::format("max_io_bytes {} must be between 1 and 1 GiB", o.max_io_bytes));
   }
-  if (o.mmap_min_addr % o.page_size != 0 || o.mmap_min_addr >= (1ull << o.address_bits) / 2) {
-    return Status::InvalidArgument("mmap_min_addr must be page-aligned and in the lower half of the address space");
+  if (o.mmap_min_addr % o.page_size != 0 || o.mmap_min_addr >= (1ull << o.address_bits) / 8) {
+    return Status::InvalidArgument("mmap_min_addr must be page-aligned and below the heap");
   }
   if (o.max_processes == 0 || o.max_mappings == 0) {
     return Status::InvalidArgument("max_processes and max_mappings must be positive");
   }
+  if (o.max_locked_percent > 100) return Status::InvalidArgument("max_locked_percent must be at most 100");
   return Status::OK();
 }
 
@@ -45,7 +50,8 @@ Engine::Engine(const EngineOptions& options, std::unique_ptr<storage::BackingSto
     : options_(options), store_(std::move(store)) {}
 
 Engine::~Engine() {
-  // Processes first: their teardown returns frames and swap to the pager.
+  // Processes first: their teardown returns frames and swap to the pager and
+  // writes shared file pages back; then the file caches; then the pager.
   std::unordered_map<Pid, std::shared_ptr<Process>> procs;
   {
     std::unique_lock<std::shared_mutex> l(processes_mu_);
@@ -53,6 +59,7 @@ Engine::~Engine() {
   }
   for (auto& [pid, p] : procs) p->mm().Teardown();
   procs.clear();
+  files_.reset();
   pager_.reset();
 }
 
@@ -67,6 +74,7 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
   MEMSERVER_RETURN_IF_ERROR(store->Clear(storage::Space::kSwap));
   std::unique_ptr<Engine> e(new Engine(options, std::move(store)));
   e->pager_ = std::make_unique<Pager>(options, e->store_.get(), std::move(policy));
+  MEMSERVER_RETURN_IF_ERROR(FileStore::Open(e->store_.get(), e->pager_.get(), &e->files_));
   *engine = std::move(e);
   return Status::OK();
 }
@@ -79,16 +87,63 @@ Status Engine::Lookup(Pid pid, std::shared_ptr<Process>* process) const {
   return Status::OK();
 }
 
-Status Engine::CreateProcess(const std::string& name, Pid* pid) {
+std::vector<std::shared_ptr<Process>> Engine::Snapshot() const {
+  std::shared_lock<std::shared_mutex> l(processes_mu_);
+  std::vector<std::shared_ptr<Process>> procs;
+  procs.reserve(processes_.size());
+  for (auto& [pid, p] : processes_) procs.push_back(p);
+  return procs;
+}
+
+Status Engine::AddProcess(Pid parent, const std::string& name, std::shared_ptr<Process>* process) {
   std::unique_lock<std::shared_mutex> l(processes_mu_);
   if (processes_.size() >= options_.max_processes) {
     return Status::ResourceExhausted(
         fmt::format("the server already hosts {} processes (its limit)", options_.max_processes), "EAGAIN");
   }
   Pid id = next_pid_++;
-  processes_.emplace(id, std::make_shared<Process>(id, name, options_, pager_.get()));
-  *pid = id;
+  *process = std::make_shared<Process>(id, parent, name, options_, pager_.get());
+  processes_.emplace(id, *process);
   return Status::OK();
+}
+
+Status Engine::CreateProcess(const std::string& name, Pid* pid) {
+  std::shared_ptr<Process> p;
+  MEMSERVER_RETURN_IF_ERROR(AddProcess(0, name, &p));
+  *pid = p->pid();
+  return Status::OK();
+}
+
+Status Engine::Fork(Pid parent, Pid* child) {
+  std::shared_ptr<Process> p, c;
+  MEMSERVER_RETURN_IF_ERROR(Lookup(parent, &p));
+  MEMSERVER_RETURN_IF_ERROR(AddProcess(parent, p->name(), &c));
+  Status s = p->mm().ForkInto(&c->mm());
+  if (!s.ok()) {
+    Exit(c->pid());
+    return s;
+  }
+  *child = c->pid();
+  return Status::OK();
+}
+
+Status Engine::Exec(Pid pid, const std::string& path, ExecImage* image) {
+  std::shared_ptr<Process> p;
+  MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
+  std::shared_ptr<MemoryObject> object;
+  MEMSERVER_RETURN_IF_ERROR(files_->OpenObject(path, &object));
+  FileInfo info;
+  MEMSERVER_RETURN_IF_ERROR(files_->Stat(path, &info));
+  if (info.size > options_.max_exec_bytes) {
+    return Status::InvalidArgument(
+        fmt::format("'{}' is {} bytes; exec loads at most {}", path, info.size, options_.max_exec_bytes), "E2BIG");
+  }
+  std::string bytes;
+  MEMSERVER_RETURN_IF_ERROR(files_->Read(path, 0, info.size, &bytes));
+  ElfImage elf;
+  MEMSERVER_RETURN_IF_ERROR(ParseElfImage(bytes, p->mm().top() - AddressSpace::kStackReserve, options_.page_size, &elf));
+  p->heap().Reset();
+  return p->mm().Exec(elf.segments, elf.entry, object, image);
 }
 
 Status Engine::Exit(Pid pid) {
@@ -104,34 +159,12 @@ Status Engine::Exit(Pid pid) {
   return Status::OK();
 }
 
-Status Engine::Mmap(Pid pid, const MmapArgs& args, uint64_t* addr) {
-  std::shared_ptr<Process> p;
-  MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
-  return p->mm().Mmap(args, addr);
-}
-
-Status Engine::Munmap(Pid pid, uint64_t addr, uint64_t length) {
-  std::shared_ptr<Process> p;
-  MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
-  return p->mm().Munmap(addr, length);
-}
-
-Status Engine::Mprotect(Pid pid, uint64_t addr, uint64_t length, uint32_t prot) {
-  std::shared_ptr<Process> p;
-  MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
-  return p->mm().Mprotect(addr, length, prot);
-}
-
-Status Engine::Read(Pid pid, uint64_t addr, uint64_t length, char* out) {
-  std::shared_ptr<Process> p;
-  MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
-  return p->mm().Read(addr, length, out);
-}
-
-Status Engine::Write(Pid pid, uint64_t addr, std::string_view data) {
-  std::shared_ptr<Process> p;
-  MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
-  return p->mm().Write(addr, data);
+std::unordered_map<const Page*, uint32_t> Engine::CountMappers() {
+  std::unordered_map<const Page*, uint32_t> count;
+  for (auto& p : Snapshot()) {
+    p->mm().ForEachResolvedPage([&](const Vma&, uint64_t, Page* page) { ++count[page]; });
+  }
+  return count;
 }
 
 Status Engine::GetProcessStats(Pid pid, ProcessStats* stats) {
@@ -140,28 +173,43 @@ Status Engine::GetProcessStats(Pid pid, ProcessStats* stats) {
   stats->pid = pid;
   stats->name = p->name();
   p->mm().FillStats(stats);
+  auto mappers = CountMappers();
+  stats->usage = MemoryUsage();
+  for (const MappingInfo& m : p->mm().Mappings([&](Page* page) {
+         auto it = mappers.find(page);
+         return it == mappers.end() ? 1u : it->second;
+       })) {
+    stats->usage.Add(m.usage);
+  }
   return Status::OK();
 }
 
 Status Engine::ListMappings(Pid pid, std::vector<MappingInfo>* mappings) {
   std::shared_ptr<Process> p;
   MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
-  *mappings = p->mm().Mappings();
+  auto mappers = CountMappers();
+  *mappings = p->mm().Mappings([&](Page* page) {
+    auto it = mappers.find(page);
+    return it == mappers.end() ? 1u : it->second;
+  });
   return Status::OK();
 }
 
 std::vector<ProcessStats> Engine::ListProcesses() {
-  std::vector<std::shared_ptr<Process>> procs;
-  {
-    std::shared_lock<std::shared_mutex> l(processes_mu_);
-    for (auto& [pid, p] : processes_) procs.push_back(p);
-  }
+  std::vector<std::shared_ptr<Process>> procs = Snapshot();
+  auto mappers = CountMappers();
   std::vector<ProcessStats> out;
   for (auto& p : procs) {
     ProcessStats s;
     s.pid = p->pid();
     s.name = p->name();
     p->mm().FillStats(&s);
+    for (const MappingInfo& m : p->mm().Mappings([&](Page* page) {
+           auto it = mappers.find(page);
+           return it == mappers.end() ? 1u : it->second;
+         })) {
+      s.usage.Add(m.usage);
+    }
     out.push_back(std::move(s));
   }
   std::sort(out.begin(), out.end(), [](const ProcessStats& a, const ProcessStats& b) { return a.pid < b.pid; });
@@ -170,19 +218,21 @@ std::vector<ProcessStats> Engine::ListProcesses() {
 
 GlobalStats Engine::GetGlobalStats() const {
   GlobalStats g = pager_->Stats();
+  g.files = files_->count();
   std::shared_lock<std::shared_mutex> l(processes_mu_);
   g.processes = processes_.size();
   return g;
 }
 
 Status Engine::CheckInvariants() {
-  std::vector<std::shared_ptr<Process>> procs;
-  {
-    std::shared_lock<std::shared_mutex> l(processes_mu_);
-    for (auto& [pid, p] : processes_) procs.push_back(p);
-  }
   std::unordered_map<const Page*, uint32_t> refs;
-  for (auto& p : procs) MEMSERVER_RETURN_IF_ERROR(p->mm().CollectPages(&refs));
+  std::unordered_map<MemoryObject*, std::shared_ptr<MemoryObject>> objects;
+  for (auto& p : Snapshot()) MEMSERVER_RETURN_IF_ERROR(p->mm().CollectPages(&refs, &objects));
+  for (auto& o : files_->Objects()) objects[o.get()] = o;
+  for (auto& [raw, object] : objects) {
+    std::shared_lock<std::shared_mutex> ol(object->mu());
+    object->ForEach(0, ~0ull, [&](uint64_t, Page* page) { ++refs[page]; });
+  }
   return pager_->CheckInvariants(refs);
 }
 

@@ -36,6 +36,9 @@
 
 namespace memserver {
 
+class FileStore;
+class MemoryObject;
+struct Page;
 class Pager;
 class Process;
 
@@ -53,6 +56,14 @@ class Engine {
 
   // Creates an empty process (no mappings). `name` is informational (ps).
   Status CreateProcess(const std::string& name, Pid* pid);
+  // fork(2): a new process whose address space is a copy-on-write copy of
+  // `parent`'s. No page content is copied; shared mappings stay shared.
+  Status Fork(Pid parent, Pid* child);
+  // execve(2)'s memory half: replaces the process's memory with the ELF64
+  // executable at `path` in the file store (text shared through the page
+  // cache, data copy-on-write, bss zero, heap after it, stack at the top).
+  // A bad image is InvalidArgument (ENOEXEC) and leaves the process as it was.
+  Status Exec(Pid pid, const std::string& path, ExecImage* image);
   // Tears the process down: every mapping is unmapped, its frames freed and
   // every swap entry it alone held deleted. Calls in flight on the process
   // finish first; later ones get NotFound.
@@ -61,6 +72,33 @@ class Engine {
   Status Mmap(Pid pid, const MmapArgs& args, uint64_t* addr);
   Status Munmap(Pid pid, uint64_t addr, uint64_t length);
   Status Mprotect(Pid pid, uint64_t addr, uint64_t length, uint32_t prot);
+  Status Mremap(Pid pid, uint64_t old_addr, uint64_t old_size, uint64_t new_size, uint32_t flags,
+                uint64_t new_addr, uint64_t* result);
+  Status Brk(Pid pid, uint64_t addr, uint64_t* result);
+  Status Sbrk(Pid pid, int64_t increment, uint64_t* previous);
+  Status Mlock(Pid pid, uint64_t addr, uint64_t length);
+  Status Munlock(Pid pid, uint64_t addr, uint64_t length);
+  Status Mlockall(Pid pid, uint32_t flags);
+  Status Munlockall(Pid pid);
+  Status Madvise(Pid pid, uint64_t addr, uint64_t length, int advice);
+  Status Msync(Pid pid, uint64_t addr, uint64_t length, uint32_t flags);
+  Status GetLimits(Pid pid, ProcessLimits* limits);
+  Status SetLimits(Pid pid, const ProcessLimits& limits);
+
+  // The process's malloc heap (server/engine/heap_allocator.h).
+  Status Malloc(Pid pid, uint64_t size, uint64_t* addr);
+  Status Calloc(Pid pid, uint64_t count, uint64_t size, uint64_t* addr);
+  Status Realloc(Pid pid, uint64_t addr, uint64_t size, uint64_t* new_addr);
+  Status Free(Pid pid, uint64_t addr);
+
+  // The file store (server/fs/file_store.h).
+  Status CreateFile(const std::string& path, bool truncate, FileInfo* info);
+  Status WriteFile(const std::string& path, uint64_t offset, std::string_view data, FileInfo* info);
+  Status ReadFile(const std::string& path, uint64_t offset, uint64_t length, std::string* data);
+  Status StatFile(const std::string& path, FileInfo* info);
+  Status TruncateFile(const std::string& path, uint64_t size);
+  Status DeleteFile(const std::string& path);
+  std::vector<FileInfo> ListFiles(const std::string& prefix);
 
   // Copies `length` bytes at `addr` into out[0, length). The whole range is
   // validated first: on a fault nothing is copied.
@@ -69,7 +107,10 @@ class Engine {
   // no byte changes. Not atomic across pages with respect to other writers.
   Status Write(Pid pid, uint64_t addr, std::string_view data);
 
+  // Stats include smaps-style usage (RSS, PSS, USS, ...): this walks every
+  // process's resolved pages to count mappers, so it costs O(mapped pages).
   Status GetProcessStats(Pid pid, ProcessStats* stats);
+  // The mappings of a process, as pmap/smaps show them.
   Status ListMappings(Pid pid, std::vector<MappingInfo>* mappings);
   std::vector<ProcessStats> ListProcesses();
   GlobalStats GetGlobalStats() const;
@@ -85,10 +126,15 @@ class Engine {
  private:
   Engine(const EngineOptions& options, std::unique_ptr<storage::BackingStore> store);
   Status Lookup(Pid pid, std::shared_ptr<Process>* process) const;
+  std::vector<std::shared_ptr<Process>> Snapshot() const;
+  // How many mappings in the whole server resolve to each cached page.
+  std::unordered_map<const Page*, uint32_t> CountMappers();
+  Status AddProcess(Pid parent, const std::string& name, std::shared_ptr<Process>* process);
 
   const EngineOptions options_;
   std::unique_ptr<storage::BackingStore> store_;
   std::unique_ptr<Pager> pager_;
+  std::unique_ptr<FileStore> files_;  // after pager_: its objects hold pages
 
   // Lock order: processes_mu_ is a leaf taken only to look up, insert or
   // erase a process; it is never held while calling into a Process.

@@ -37,6 +37,21 @@ struct EngineOptions {
   // Lowest address a mapping may use, as Linux's vm.mmap_min_addr.
   // Default: 64 KiB.
   uint64_t mmap_min_addr = 64ull << 10;
+
+  // Share of the frame pool that mlock may pin, all processes together, in
+  // percent. Past it mlock fails with RESOURCE_EXHAUSTED (EAGAIN) instead of
+  // starving every other process of frames. Default: 50.
+  uint32_t max_locked_percent = 50;
+
+  // Limits given to every new process (setrlimit can change them later).
+  // Default: RLIMIT_AS/DATA unlimited, RLIMIT_STACK 8 MiB, RLIMIT_MEMLOCK 8 MiB.
+  uint64_t default_rlimit_as = ~0ull;
+  uint64_t default_rlimit_data = ~0ull;
+  uint64_t default_rlimit_stack = 8ull << 20;
+  uint64_t default_rlimit_memlock = 8ull << 20;
+
+  // Largest file exec will load. Default: 256 MiB.
+  uint64_t max_exec_bytes = 256ull << 20;
 };
 
 }  // namespace memserver

@@ -1,10 +1,12 @@
-// Process: a pid, a name and an address space. Owned by the Engine's process
-// table through shared_ptr, so a call in flight keeps its process alive
-// after Exit removed it from the table (the call then sees NotFound).
+// Process: a pid, a name, an address space and its malloc heap. Owned by
+// the Engine's process table through shared_ptr, so a call in flight keeps
+// its process alive after Exit removed it from the table (the call then
+// sees NotFound from the torn-down address space).
 #pragma once
 
 #include <string>
 
+#include "server/engine/heap_allocator.h"
 #include "server/engine/types.h"
 #include "server/vm/address_space.h"
 
@@ -12,17 +14,21 @@ namespace memserver {
 
 class Process {
  public:
-  Process(Pid pid, std::string name, const EngineOptions& options, Pager* pager)
-      : pid_(pid), name_(std::move(name)), mm_(options, pager) {}
+  Process(Pid pid, Pid parent, std::string name, const EngineOptions& options, Pager* pager)
+      : pid_(pid), parent_(parent), name_(std::move(name)), mm_(options, pager), heap_(&mm_) {}
 
   Pid pid() const { return pid_; }
+  Pid parent() const { return parent_; }
   const std::string& name() const { return name_; }
   AddressSpace& mm() { return mm_; }
+  HeapAllocator& heap() { return heap_; }
 
  private:
   const Pid pid_;
+  const Pid parent_;
   const std::string name_;
   AddressSpace mm_;
+  HeapAllocator heap_;  // after mm_: uses it
 };
 
 }  // namespace memserver

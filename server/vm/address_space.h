@@ -1,19 +1,32 @@
 // AddressSpace: one process's virtual memory: its mappings (MappingSet),
-// its page table (PageTable) and the POSIX-style calls over them.
+// its page table of private pages (PageTable) and the POSIX calls over them.
+//
+// What backs an address (the resolved page of a vpn):
+//   - private anonymous mapping: the page in the page table, or zeros;
+//   - private file mapping: the page table's private copy if the process
+//     wrote the page (copy-on-write), else the file's page-cache page;
+//   - shared mapping (shmem or file): the object's page, never a PTE.
+// Private pages are shared after fork (refs > 1) and copied on first write.
 //
 // Layout: usable addresses are [mmap_min_addr, 2^address_bits). Mappings
 // placed automatically go top-down from mmap_base() = top - kStackReserve,
-// leaving room for a stack at the top, with a guard gap of one page between
-// any two of them, as Linux's stack_guard_gap keeps mappings apart.
+// with a guard gap of one page from any neighbour; the stack sits at the top
+// and grows down on fault, up to RLIMIT_STACK, keeping kStackGuardGap from
+// the mapping below; the heap (brk) starts after exec's highest segment.
 //
-// Locking: mm_lock_ is this process's outermost lock (see the lock tree in
-// server/vm/pager.h). Read and Write hold it shared for the whole call, so a
-// munmap or exit (exclusive) waits for accesses in flight and an access
-// never sees half a munmap. Every PTE holds one reference on its Page.
+// Locking: mm_lock_ is this process's outermost lock (lock tree in
+// server/vm/pager.h; MemoryObject::mu() ranks between it and the page
+// stripes). Read and Write hold it shared; everything that changes mappings
+// or replaces a PTE's page (copy-on-write, stack growth) holds it
+// exclusive, so an access never sees half a change. Every PTE holds one
+// reference on its Page; private pages are only ever replaced under the
+// exclusive lock, so a page found under the shared lock stays alive.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <shared_mutex>
 #include <string_view>
 #include <unordered_map>
@@ -23,15 +36,30 @@
 #include "server/engine/options.h"
 #include "server/engine/types.h"
 #include "server/vm/mapping_set.h"
+#include "server/vm/memory_object.h"
 #include "server/vm/page_table.h"
 #include "server/vm/pager.h"
 
 namespace memserver {
 
+// One PT_LOAD segment of an executable, already validated (elf_image.h).
+struct LoadSegment {
+  uint64_t vaddr = 0;   // virtual address of the first byte (load bias applied)
+  uint64_t offset = 0;  // file offset of that byte
+  uint64_t filesz = 0;
+  uint64_t memsz = 0;
+  uint32_t prot = 0;
+};
+
 class AddressSpace {
  public:
   // Room kept free below the top of the address space for the stack.
   static constexpr uint64_t kStackReserve = 128ull << 20;
+  // Gap kept between a growing stack and the mapping below it (Linux's
+  // stack_guard_gap is 256 pages).
+  static constexpr uint64_t kStackGuardGap = 1ull << 20;
+  // Size of the stack mapping exec creates; it grows from there.
+  static constexpr uint64_t kInitialStack = 128ull << 10;
 
   // `pager` is borrowed and must outlive this object.
   AddressSpace(const EngineOptions& options, Pager* pager);
@@ -39,31 +67,105 @@ class AddressSpace {
   AddressSpace(const AddressSpace&) = delete;
   AddressSpace& operator=(const AddressSpace&) = delete;
 
-  Status Mmap(const MmapArgs& args, uint64_t* addr);
+  // `file` is the object to map when args.flags lacks kMapAnonymous.
+  Status Mmap(const MmapArgs& args, std::shared_ptr<MemoryObject> file, uint64_t* addr);
   Status Munmap(uint64_t addr, uint64_t length);
   Status Mprotect(uint64_t addr, uint64_t length, uint32_t prot);
+  Status Mremap(uint64_t old_addr, uint64_t old_size, uint64_t new_size, uint32_t flags,
+                uint64_t new_addr, uint64_t* result);
+  // brk(2) as glibc's brk(): sets the break to `addr`; ENOMEM when it cannot.
+  // addr 0 only reports the current break in *result.
+  Status Brk(uint64_t addr, uint64_t* result);
+  // sbrk(3): moves the break by `increment`, *previous = the old break.
+  Status Sbrk(int64_t increment, uint64_t* previous);
+
   Status Read(uint64_t addr, uint64_t length, char* out);
   Status Write(uint64_t addr, std::string_view data);
 
-  // Unmaps everything; later calls fail with NotFound. Idempotent.
+  Status Mlock(uint64_t addr, uint64_t length);
+  Status Munlock(uint64_t addr, uint64_t length);
+  Status Mlockall(uint32_t flags);
+  Status Munlockall();
+  Status Madvise(uint64_t addr, uint64_t length, int advice);
+  Status Msync(uint64_t addr, uint64_t length, uint32_t flags);
+
+  // Makes `child` (a fresh, empty address space) a copy-on-write copy of
+  // this one, as fork(2): no page content is copied. Cost is proportional
+  // to the page table, not the data.
+  Status ForkInto(AddressSpace* child);
+
+  // execve's memory half: replaces everything with the segments of an
+  // executable mapped from `file`, a heap after them and a stack at the top.
+  Status Exec(const std::vector<LoadSegment>& segments, uint64_t entry,
+              std::shared_ptr<MemoryObject> file, ExecImage* image);
+
+  ProcessLimits limits() const;
+  Status SetLimits(const ProcessLimits& limits);
+
+  // Unmaps everything (writing back shared file pages); later calls fail
+  // with NotFound. Idempotent.
   void Teardown();
 
   void FillStats(ProcessStats* stats);
-  std::vector<MappingInfo> Mappings();
-  // Adds every mapped page to `refs` (page -> PTE count). REQUIRES: quiescent.
-  Status CollectPages(std::unordered_map<const Page*, uint32_t>* refs);
+  // Calls fn(vma, vpn, page) for every page this process resolves to a
+  // cached page (private pages, then object pages not shadowed by a copy).
+  void ForEachResolvedPage(const std::function<void(const Vma&, uint64_t, Page*)>& fn);
+  // Mappings with smaps figures; mapcount(page) gives how many mappings
+  // across the server resolve to it (1 when unknown).
+  std::vector<MappingInfo> Mappings(const std::function<uint32_t(Page*)>& mapcount);
+  // Adds every PTE page to `refs` and every mapped object to `objects`.
+  // REQUIRES: quiescent.
+  Status CollectPages(std::unordered_map<const Page*, uint32_t>* refs,
+                      std::unordered_map<MemoryObject*, std::shared_ptr<MemoryObject>>* objects);
 
   uint64_t top() const { return top_; }
   uint64_t mmap_base() const { return top_ - kStackReserve; }
+  uint32_t page_size() const { return options_.page_size; }
+  uint64_t max_io_bytes() const { return options_.max_io_bytes; }
 
  private:
-  // Validates [addr, addr+length) for munmap/mprotect: aligned, non-empty,
-  // inside the address space. On success *end is the page-rounded end.
+  // --- address_space.cc: mappings ---
   Status CheckRange(uint64_t addr, uint64_t length, uint64_t* end) const;
-  Status Access(uint64_t addr, uint64_t length, char* buf, bool write);
-  // Drops every page in [start, end). REQUIRES: mm_lock_ exclusive.
+  Status MmapLocked(const MmapArgs& args, std::shared_ptr<MemoryObject> file, uint64_t* addr,
+                    ReleaseBatch* release);
+  // Removes [start, end): unlocks locked pages, writes back shared file
+  // pages, drops private pages. REQUIRES: mm_lock_ exclusive.
+  void UnmapLocked(uint64_t start, uint64_t end, ReleaseBatch* release);
   void ReleasePagesLocked(uint64_t start, uint64_t end, ReleaseBatch* batch);
-  void CountPages(uint64_t start, uint64_t end, uint64_t* resident, uint64_t* swapped);
+  Status MoveLocked(const Vma& vma, uint64_t old_addr, uint64_t old_len, uint64_t new_addr,
+                    uint64_t new_len, ReleaseBatch* release);
+  Status BrkLocked(uint64_t addr, ReleaseBatch* release);
+  Status CheckMapLimitsLocked(uint64_t add_bytes, bool counts_as_data) const;
+  uint64_t DataBytesLocked() const;
+
+  // --- access.cc: reads, writes, faults ---
+  Status Access(uint64_t addr, uint64_t length, char* buf, bool write);
+  // Validates an access under the shared lock. *fixup: the access needs
+  // the exclusive lock first (copy-on-write, stack growth).
+  Status ValidateLocked(uint64_t addr, uint64_t length, bool write, bool* fixup);
+  // Does under the exclusive lock what ValidateLocked asked for.
+  Status FixupLocked(uint64_t addr, uint64_t length, bool write);
+  bool TryGrowStackLocked(uint64_t addr);
+  Status CopyLocked(uint64_t addr, uint64_t length, char* buf, bool write);
+  // The page backing vpn in `vma`, creating what a write or a file read
+  // needs. *page is null for zeros. REQUIRES: mm_lock_ held.
+  Status ResolveLocked(const Vma& vma, uint64_t vpn, bool create, Page** page,
+                       std::shared_lock<std::shared_mutex>* object_lock);
+  uint64_t ObjectIndex(const Vma& vma, uint64_t vpn) const {
+    return vma.pgoff + (vpn - (vma.start >> page_shift_));
+  }
+  // Zeroes [addr, addr+len) ignoring protection (exec's bss).
+  Status ZeroLocked(uint64_t addr, uint64_t len);
+
+  // --- advice.cc: mlock, madvise, msync ---
+  Status LockRangeLocked(uint64_t start, uint64_t end);
+  void UnlockRangeLocked(uint64_t start, uint64_t end);
+  // Locks every page of [start, end) within one locked-to-be mapping;
+  // undoes its own work on failure.
+  Status LockPagesLocked(const Vma& vma, uint64_t start, uint64_t end);
+  void UnlockPagesLocked(const Vma& vma, uint64_t start, uint64_t end);
+  Status PopulateLocked(const Vma& vma, uint64_t start, uint64_t end);
+  Status SyncObjectRangeLocked(const Vma& vma, uint64_t start, uint64_t end);
 
   const EngineOptions options_;
   Pager* const pager_;
@@ -72,9 +174,14 @@ class AddressSpace {
   const uint64_t top_;        // 2^address_bits
 
   mutable std::shared_mutex mm_lock_;
-  MappingSet vmas_;   // GUARDED_BY(mm_lock_)
-  PageTable pages_;   // entries: CAS under shared mm_lock_; nodes freed under exclusive
-  bool dead_ = false; // GUARDED_BY(mm_lock_)
+  MappingSet vmas_;            // GUARDED_BY(mm_lock_)
+  PageTable pages_;            // private pages; entries CAS'd under shared mm_lock_
+  bool dead_ = false;          // GUARDED_BY(mm_lock_)
+  ProcessLimits limits_;       // GUARDED_BY(mm_lock_)
+  uint64_t brk_start_ = 0;     // GUARDED_BY(mm_lock_)
+  uint64_t brk_ = 0;           // GUARDED_BY(mm_lock_)
+  uint64_t locked_bytes_ = 0;  // GUARDED_BY(mm_lock_): bytes of kVmLocked mappings
+  bool lock_future_ = false;   // GUARDED_BY(mm_lock_): mlockall(MCL_FUTURE)
   FaultCounters faults_;
 };
 

@@ -6,6 +6,8 @@
 
 namespace memserver {
 
+bool Vma::is_shared() const { return (flags & kMapShared) != 0; }
+
 const Vma* MappingSet::Find(uint64_t addr) const {
   auto it = vmas_.upper_bound(addr);
   if (it == vmas_.begin()) return nullptr;
@@ -57,6 +59,7 @@ void MappingSet::SplitAt(uint64_t addr) {
   if (v.start == addr || v.end <= addr) return;
   Vma tail = v;
   tail.start = addr;
+  if (tail.object) tail.pgoff += (addr - v.start) >> page_shift_;
   v.end = addr;
   vmas_.emplace(addr, tail);
 }
@@ -72,11 +75,45 @@ void MappingSet::Remove(uint64_t start, uint64_t end) {
 }
 
 void MappingSet::Protect(uint64_t start, uint64_t end, uint32_t prot) {
+  Update(start, end, [prot](Vma& v) { v.prot = prot; });
+}
+
+void MappingSet::SetEnd(uint64_t start, uint64_t new_end) {
+  Vma& v = vmas_.at(start);
+  total_bytes_ = total_bytes_ - v.length() + (new_end - v.start);
+  v.end = new_end;
+  MergeAround(start);
+}
+
+void MappingSet::SetStart(uint64_t old_start, uint64_t new_start) {
+  auto node = vmas_.extract(old_start);
+  Vma& v = node.mapped();
+  total_bytes_ += old_start - new_start;
+  if (v.object) v.pgoff -= (old_start - new_start) >> page_shift_;
+  v.start = new_start;
+  node.key() = new_start;
+  vmas_.insert(std::move(node));
+  MergeAround(new_start);
+}
+
+const Vma* MappingSet::NextFrom(uint64_t addr) const {
+  auto it = vmas_.lower_bound(addr);
+  return it == vmas_.end() ? nullptr : &it->second;
+}
+
+const Vma* MappingSet::PrevBefore(uint64_t addr) const {
+  auto it = vmas_.lower_bound(addr);
+  if (it == vmas_.begin()) return nullptr;
+  --it;
+  return it->second.end <= addr ? &it->second : nullptr;
+}
+
+void MappingSet::Update(uint64_t start, uint64_t end, const std::function<void(Vma&)>& fn) {
   SplitAt(start);
   SplitAt(end);
   std::vector<uint64_t> starts;
   for (auto it = vmas_.lower_bound(start); it != vmas_.end() && it->second.start < end; ++it) {
-    it->second.prot = prot;
+    fn(it->second);
     starts.push_back(it->first);
   }
   for (uint64_t s : starts) {

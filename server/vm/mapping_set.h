@@ -10,24 +10,45 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "server/common/status.h"
 
 namespace memserver {
 
+class MemoryObject;
+
+// Per-mapping state bits beyond prot and the mmap flags (Linux's VM_*).
+inline constexpr uint32_t kVmLocked = 1u << 0;      // mlock: pages resident and pinned
+inline constexpr uint32_t kVmDontFork = 1u << 1;    // MADV_DONTFORK: not inherited
+inline constexpr uint32_t kVmWipeOnFork = 1u << 2;  // MADV_WIPEONFORK: child sees zeros
+inline constexpr uint32_t kVmSequential = 1u << 3;  // MADV_SEQUENTIAL
+inline constexpr uint32_t kVmRandom = 1u << 4;      // MADV_RANDOM
+inline constexpr uint32_t kVmGrowsDown = 1u << 5;   // the stack: grows down on fault
+inline constexpr uint32_t kVmHeap = 1u << 6;        // the brk heap
+
 struct Vma {
   uint64_t start = 0;
   uint64_t end = 0;  // exclusive
   uint32_t prot = 0;
-  uint32_t flags = 0;  // kMap* bits describing the mapping (shared/private, anonymous)
+  uint32_t flags = 0;  // kMapShared/kMapPrivate/kMapAnonymous
+  uint32_t vm = 0;     // kVm* bits
+  // What the mapping views: a shmem object or a file's page cache; null for
+  // private anonymous memory. `pgoff` is the object page index at `start`.
+  std::shared_ptr<MemoryObject> object;
+  uint64_t pgoff = 0;
 
   uint64_t length() const { return end - start; }
+  bool is_shared() const;  // MAP_SHARED
 };
 
 class MappingSet {
  public:
+  explicit MappingSet(unsigned page_shift) : page_shift_(page_shift) {}
+
   // The mapping containing addr, or nullptr.
   const Vma* Find(uint64_t addr) const;
 
@@ -50,6 +71,18 @@ class MappingSet {
   void Remove(uint64_t start, uint64_t end);
   // Sets prot on [start, end). REQUIRES: Covers(start, end).
   void Protect(uint64_t start, uint64_t end, uint32_t prot);
+  // Applies fn to every mapping piece of [start, end) (splitting at the
+  // edges), then merges what became equal. REQUIRES: Covers(start, end).
+  void Update(uint64_t start, uint64_t end, const std::function<void(Vma&)>& fn);
+  // Moves the end of the mapping that ends at `old_end` (grow or shrink in
+  // place). REQUIRES: the mapping exists and the new range is free.
+  void SetEnd(uint64_t start, uint64_t new_end);
+  // Moves the start of the mapping starting at `old_start` down (stack growth).
+  void SetStart(uint64_t old_start, uint64_t new_start);
+  // The first mapping starting at or after addr, or nullptr.
+  const Vma* NextFrom(uint64_t addr) const;
+  // The last mapping ending at or before addr, or nullptr.
+  const Vma* PrevBefore(uint64_t addr) const;
 
   // Highest address a with [a, a+len) free, a >= low, a+len <= high, and at
   // least `guard` bytes between the new range and any mapping. False if none.
@@ -64,14 +97,17 @@ class MappingSet {
   Status CheckInvariants() const;
 
  private:
-  static bool Mergeable(const Vma& a, const Vma& b) {
-    return a.end == b.start && a.prot == b.prot && a.flags == b.flags;
+  bool Mergeable(const Vma& a, const Vma& b) const {
+    return a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.vm == b.vm &&
+           a.object == b.object &&
+           (!a.object || a.pgoff + ((a.end - a.start) >> page_shift_) == b.pgoff);
   }
   // Splits the mapping containing addr (if any) so that a mapping starts at addr.
   void SplitAt(uint64_t addr);
   // Merges the mapping starting at `start` with its neighbours where Mergeable.
   void MergeAround(uint64_t start);
 
+  const unsigned page_shift_;
   std::map<uint64_t, Vma> vmas_;  // keyed by start
   uint64_t total_bytes_ = 0;
 };

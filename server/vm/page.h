@@ -13,13 +13,24 @@
 //   kResident --evictor-------> kWritingOut --written/dropped--> kSwapped or kZero
 //
 //   kZero       no frame, no swap copy: content is all zero. Reads never
-//               take a frame.
+//               take a frame. (Anonymous pages only.)
 //   kResident   content in `frame`. `has_swap`: a copy exists in swap;
 //               `dirty`: the frame differs from that copy (or there is none).
-//   kSwapped    content only in swap under key `id`. has_swap is true.
+//   kSwapped    content only in the store: swap under key `id` for an
+//               anonymous page; the file store under (inode, id) for a file
+//               page, where a missing key is a hole and reads as zeros.
+//               has_swap is true.
 //   kPagingIn   one thread is filling `frame`; others wait on the stripe's
 //               condition variable (a page is never read from storage twice).
 //   kWritingOut the evictor is writing `frame` to storage; accessors wait.
+//
+// Anonymous vs file pages: `inode` is 0 for anonymous memory (private
+// pages, COW copies, shared anonymous memory), whose store copy is swap and
+// dies with the page. A file page (inode != 0, `id` = page index in the file)
+// belongs to the file's page cache (MemoryObject); eviction writes it back to
+// the file store and the page goes to kSwapped, never kZero.
+//
+// Locked pages (`locks` > 0, mlock) are never chosen by the evictor.
 //
 // Lifetime: `refs` counts the PTEs (and transient holders such as the
 // evictor) that reference the page. The holder that drops it to zero frees
@@ -40,18 +51,25 @@ namespace memserver {
 enum class PageState : uint8_t { kZero, kResident, kSwapped, kPagingIn, kWritingOut };
 
 struct Page {
-  explicit Page(uint64_t page_id) : id(page_id) {}
+  explicit Page(uint64_t page_id, uint32_t file_inode = 0) : id(page_id), inode(file_inode) {}
   Page(const Page&) = delete;
   Page& operator=(const Page&) = delete;
 
-  const uint64_t id;                // unique for the engine's life; the swap key
-  std::atomic<uint32_t> refs{1};    // PTEs + transient holders
+  bool is_file() const { return inode != 0; }
+
+  // Anonymous: unique for the engine's life, the swap key. File: page index.
+  const uint64_t id;
+  const uint32_t inode;             // 0: anonymous
+  std::atomic<uint32_t> refs{1};    // PTEs, page caches, transient holders
   // Protected by PageLocks::For(this):
+  FrameId frame = kNoFrame;         // valid in kResident, kPagingIn, kWritingOut
+  uint16_t locks = 0;               // mlocked mappings covering the page
   PageState state = PageState::kZero;
   bool dirty = false;
-  bool has_swap = false;
-  FrameId frame = kNoFrame;         // valid in kResident, kPagingIn, kWritingOut
+  bool has_swap = false;            // a copy exists in the store
+  bool lazy_free = false;           // MADV_FREE: drop instead of writing out
 };
+static_assert(sizeof(Page) <= 32, "a Page is per-page metadata: keep it within 32 bytes");
 
 // Striped locks for pages: a page's lock is chosen by its address, so a Page
 // costs no mutex of its own. A stripe's condition variable is notified on

@@ -1,9 +1,13 @@
 #include "server/vm/pager.h"
 
+#include "server/vm/store_keys.h"
+
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstring>
+
+#include <boost/asio/post.hpp>
 
 namespace memserver {
 
@@ -30,17 +34,54 @@ Pager::Pager(const EngineOptions& options, storage::BackingStore* store,
       store_(store),
       frames_(static_cast<uint32_t>(options.memory_bytes / options.page_size), options.page_size),
       policy_(std::move(policy)),
-      owner_(new std::atomic<Page*>[frames_.capacity()]) {
+      owner_(new std::atomic<Page*>[frames_.capacity()]),
+      lock_budget_(static_cast<uint64_t>(frames_.capacity()) * options.max_locked_percent / 100),
+      background_(std::make_unique<boost::asio::thread_pool>(1)) {
   for (uint32_t i = 0; i < frames_.capacity(); ++i) owner_[i].store(nullptr, std::memory_order_relaxed);
 }
 
-Pager::~Pager() = default;
+Pager::~Pager() { background_->join(); }
+
+bool Pager::ReserveLockBudget(uint64_t pages) {
+  uint64_t used = lock_budget_used_.load(std::memory_order_relaxed);
+  do {
+    if (used + pages > lock_budget_) return false;
+  } while (!lock_budget_used_.compare_exchange_weak(used, used + pages, std::memory_order_relaxed));
+  return true;
+}
+
+void Pager::ReleaseLockBudget(uint64_t pages) { lock_budget_used_.fetch_sub(pages, std::memory_order_relaxed); }
+
+void Pager::PrefetchAsync(std::vector<Page*> pages) {
+  boost::asio::post(*background_, [this, pages = std::move(pages)] {
+    ReleaseBatch release;
+    for (Page* page : pages) {
+      Status s = Prefetch(page, /*for_write=*/false, nullptr);
+      (void)s;  // advice only: a failed prefetch leaves the page where it was
+      Unref(page, &release);
+    }
+    Status s = Flush(&release);
+    (void)s;
+  });
+}
 
 Page* Pager::NewZeroPage() {
   Page* page = new Page(next_page_id_.fetch_add(1, std::memory_order_relaxed));
   pages_.fetch_add(1, std::memory_order_relaxed);
   zero_pages_.fetch_add(1, std::memory_order_relaxed);
   return page;
+}
+
+Page* Pager::NewFilePage(uint32_t inode, uint64_t index) {
+  Page* page = new Page(index, inode);
+  page->state = PageState::kSwapped;  // content is in the file store (or a hole)
+  page->has_swap = true;
+  pages_.fetch_add(1, std::memory_order_relaxed);
+  return page;
+}
+
+std::string Pager::KeyOf(const Page* page) {
+  return page->is_file() ? keys::FilePage(page->inode, page->id) : keys::Swap(page->id);
 }
 
 bool Pager::TryRef(Page* page) {
@@ -67,7 +108,9 @@ void Pager::Unref(Page* page, ReleaseBatch* batch) {
       frame = page->frame;
       owner_[frame].store(nullptr, std::memory_order_release);
     }
-    had_swap = page->has_swap;
+    // A file page's store copy is the file's: only the file store deletes it.
+    had_swap = page->has_swap && !page->is_file();
+    if (page->locks > 0) locked_pages_.fetch_sub(1, std::memory_order_relaxed);
   }
   if (frame != kNoFrame) {
     policy_->Remove(frame);
@@ -78,7 +121,7 @@ void Pager::Unref(Page* page, ReleaseBatch* batch) {
     if (batch != nullptr) {
       batch->swap_ids.push_back(page->id);
     } else {
-      Status s = store_->Delete(storage::Space::kSwap, SwapKey(page->id));
+      Status s = store_->Delete(storage::Space::kSwap, keys::Swap(page->id));
       (void)s;  // a leaked swap key is harmless garbage; CheckInvariants reports it
       swap_pages_.fetch_sub(1, std::memory_order_relaxed);
     }
@@ -90,7 +133,7 @@ void Pager::Unref(Page* page, ReleaseBatch* batch) {
 Status Pager::Flush(ReleaseBatch* batch) {
   if (batch->swap_ids.empty()) return Status::OK();
   storage::WriteBatch wb;
-  for (uint64_t id : batch->swap_ids) wb.Delete(storage::Space::kSwap, SwapKey(id));
+  for (uint64_t id : batch->swap_ids) wb.Delete(storage::Space::kSwap, keys::Swap(id));
   Status s = store_->Write(wb, /*sync=*/false);
   swap_pages_.fetch_sub(batch->swap_ids.size(), std::memory_order_relaxed);
   batch->swap_ids.clear();
@@ -98,27 +141,73 @@ Status Pager::Flush(ReleaseBatch* batch) {
 }
 
 Status Pager::Read(Page* page, uint32_t offset, char* out, uint32_t len, FaultCounters* counters) {
-  return Access(page, offset, out, len, /*write=*/false, counters);
+  return Access(page, offset, out, len, Op::kRead, counters);
 }
 
 Status Pager::Write(Page* page, uint32_t offset, const char* data, uint32_t len,
                     FaultCounters* counters) {
-  return Access(page, offset, const_cast<char*>(data), len, /*write=*/true, counters);
+  return Access(page, offset, const_cast<char*>(data), len, Op::kWrite, counters);
 }
 
-Status Pager::Access(Page* page, uint32_t offset, char* buf, uint32_t len, bool write,
+Status Pager::Zero(Page* page, uint32_t offset, uint32_t len, FaultCounters* counters) {
+  return Access(page, offset, nullptr, len, Op::kZero, counters);
+}
+
+Status Pager::Prefetch(Page* page, bool for_write, FaultCounters* counters) {
+  return Access(page, 0, nullptr, 0, for_write ? Op::kPrefetchWrite : Op::kPrefetch, counters);
+}
+
+Status Pager::Lock(Page* page, FaultCounters* counters) {
+  return Access(page, 0, nullptr, 0, Op::kLock, counters);
+}
+
+void Pager::Unlock(Page* page) {
+  std::lock_guard<std::mutex> l(locks_.For(page).mu);
+  if (page->locks > 0 && --page->locks == 0) locked_pages_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Pager::MarkLazyFree(Page* page) {
+  std::lock_guard<std::mutex> l(locks_.For(page).mu);
+  if (!page->is_file()) page->lazy_free = true;
+}
+
+Status Pager::CopyPage(Page* src, FaultCounters* counters, Page** copy) {
+  // Read the source into a buffer first: the copy's frame is allocated
+  // without holding the source's stripe.
+  std::string buf(frames_.page_size(), '\0');
+  MEMSERVER_RETURN_IF_ERROR(Read(src, 0, buf.data(), frames_.page_size(), counters));
+  Page* page = NewZeroPage();
+  Status s = Write(page, 0, buf.data(), frames_.page_size(), nullptr);
+  if (!s.ok()) {
+    Unref(page, nullptr);
+    return s;
+  }
+  *copy = page;
+  return Status::OK();
+}
+
+Status Pager::Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op,
                      FaultCounters* counters) {
   PageLocks::Stripe& stripe = locks_.For(page);
   std::unique_lock<std::mutex> lock(stripe.mu);
+  const bool writes = op == Op::kWrite || op == Op::kZero || op == Op::kPrefetchWrite || op == Op::kLock;
   for (;;) {
     switch (page->state) {
       case PageState::kResident: {
         char* data = frames_.Data(page->frame) + offset;
-        if (write) {
-          std::memcpy(data, buf, len);
+        switch (op) {
+          case Op::kRead: std::memcpy(buf, data, len); break;
+          case Op::kWrite: std::memcpy(data, buf, len); break;
+          case Op::kZero: std::memset(data, 0, len); break;
+          case Op::kLock:
+            if (page->locks++ == 0) locked_pages_.fetch_add(1, std::memory_order_relaxed);
+            break;
+          case Op::kPrefetch:
+          case Op::kPrefetchWrite: break;
+        }
+        if (op == Op::kWrite || op == Op::kZero) {
           page->dirty = true;
-        } else {
-          std::memcpy(buf, data, len);
+          page->lazy_free = false;
         }
         policy_->Touch(page->frame);
         return Status::OK();
@@ -128,10 +217,11 @@ Status Pager::Access(Page* page, uint32_t offset, char* buf, uint32_t len, bool 
         stripe.cv.wait(lock);
         continue;
       case PageState::kZero:
-        if (!write) {
-          std::memset(buf, 0, len);
-          return Status::OK();
+        if (!writes) {
+          if (op == Op::kRead) std::memset(buf, 0, len);
+          return Status::OK();  // zeros need no frame
         }
+        if (op == Op::kZero) return Status::OK();
         [[fallthrough]];
       case PageState::kSwapped:
         MEMSERVER_RETURN_IF_ERROR(FaultIn(page, lock, stripe, counters));
@@ -151,8 +241,11 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
   if (s.ok()) {
     char* data = frames_.Data(frame);
     if (from_swap) {
-      s = store_->GetInto(storage::Space::kSwap, SwapKey(page->id), data, frames_.page_size());
-      if (s.code() == StatusCode::kNotFound) {
+      s = store_->GetInto(SpaceOf(page), KeyOf(page), data, frames_.page_size());
+      if (s.code() == StatusCode::kNotFound && page->is_file()) {
+        std::memset(data, 0, frames_.page_size());  // a hole in the file
+        s = Status::OK();
+      } else if (s.code() == StatusCode::kNotFound) {
         s = Status(StatusCode::kDataLoss,
                    fmt::format("swap entry of page {} is missing from the backing store", page->id),
                    "EIO");
@@ -217,11 +310,11 @@ bool Pager::TryBeginEvict(FrameId frame, std::vector<Victim>* victims) {
   // owner_ is cleared under this lock before a page is freed, so if it
   // still names `page` the page is alive.
   if (owner_[frame].load(std::memory_order_acquire) != page || page->state != PageState::kResident ||
-      page->frame != frame || !TryRef(page)) {
+      page->frame != frame || page->locks > 0 || !TryRef(page)) {
     return false;
   }
   page->state = PageState::kWritingOut;
-  victims->push_back(Victim{page, frame, page->dirty, page->has_swap});
+  victims->push_back(Victim{page, frame, page->dirty, page->has_swap, page->lazy_free});
   return true;
 }
 
@@ -246,14 +339,15 @@ Status Pager::EvictBatch(uint32_t* freed) {
   uint64_t puts = 0;
   for (Victim& v : victims) {
     const char* data = frames_.Data(v.frame);
-    if (!v.dirty && v.has_swap) continue;  // clean: the swap copy is current
-    if (IsAllZero(data, frames_.page_size())) {
+    const bool file = v.page->is_file();
+    if (!v.dirty && v.has_swap) continue;  // clean: the store copy is current
+    if ((v.lazy && !file) || IsAllZero(data, frames_.page_size())) {
+      // An anonymous zero page is not stored at all; a zero file page is a hole.
       v.zero = true;
-      if (v.has_swap) wb.Delete(storage::Space::kSwap, SwapKey(v.page->id));
+      if (v.has_swap) wb.Delete(SpaceOf(v.page), KeyOf(v.page));
       continue;
     }
-    wb.Put(storage::Space::kSwap, SwapKey(v.page->id),
-           std::string_view(data, frames_.page_size()));
+    wb.Put(SpaceOf(v.page), KeyOf(v.page), std::string_view(data, frames_.page_size()));
     ++puts;
   }
   Status s = wb.empty() ? Status::OK() : store_->Write(wb, /*sync=*/false);
@@ -267,7 +361,12 @@ Status Pager::EvictBatch(uint32_t* freed) {
         owner_[v.frame].store(nullptr, std::memory_order_release);
         v.page->frame = kNoFrame;
         v.page->dirty = false;
-        if (v.zero) {
+        v.page->lazy_free = false;
+        if (v.page->is_file()) {
+          v.page->state = PageState::kSwapped;  // back in the file store (or a hole)
+          if (!v.dirty) clean_evictions_.fetch_add(1, std::memory_order_relaxed);
+          if (v.zero) zero_evictions_.fetch_add(1, std::memory_order_relaxed);
+        } else if (v.zero) {
           v.page->state = PageState::kZero;
           if (v.has_swap) swap_pages_.fetch_sub(1, std::memory_order_relaxed);
           v.page->has_swap = false;
@@ -301,9 +400,44 @@ Status Pager::EvictBatch(uint32_t* freed) {
   return s.ok() ? fs : s;
 }
 
-PageState Pager::StateOf(Page* page) {
+Pager::PageInfo Pager::Inspect(Page* page) {
   std::lock_guard<std::mutex> l(locks_.For(page).mu);
-  return page->state;
+  return PageInfo{page->state, page->dirty, page->has_swap, page->locks > 0};
+}
+
+Status Pager::Sync(const std::vector<Page*>& pages) {
+  // Snapshot each dirty page's content and mark it clean under its stripe;
+  // a write racing with the store write re-dirties it, so nothing is lost.
+  std::vector<std::string> copies;
+  std::vector<Page*> synced;
+  storage::WriteBatch wb;
+  copies.reserve(pages.size());
+  for (Page* page : pages) {
+    std::lock_guard<std::mutex> l(locks_.For(page).mu);
+    if (page->state != PageState::kResident || !page->dirty) continue;
+    copies.emplace_back(frames_.Data(page->frame), frames_.page_size());
+    page->dirty = false;
+    synced.push_back(page);
+  }
+  for (size_t i = 0; i < synced.size(); ++i) {
+    if (IsAllZero(copies[i].data(), copies[i].size()) && synced[i]->is_file()) {
+      wb.Delete(SpaceOf(synced[i]), KeyOf(synced[i]));
+    } else {
+      wb.Put(SpaceOf(synced[i]), KeyOf(synced[i]), copies[i]);
+    }
+  }
+  Status s = wb.empty() ? Status::OK() : store_->Write(wb, /*sync=*/true);
+  for (Page* page : synced) {
+    std::lock_guard<std::mutex> l(locks_.For(page).mu);
+    if (!s.ok()) {
+      page->dirty = true;  // still only in memory
+    } else if (!page->is_file() && !page->has_swap) {
+      page->has_swap = true;
+      swap_pages_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (s.ok()) writebacks_.fetch_add(synced.size(), std::memory_order_relaxed);
+  return s;
 }
 
 GlobalStats Pager::Stats() const {
@@ -339,11 +473,11 @@ Status Pager::CheckInvariants(const std::unordered_map<const Page*, uint32_t>& r
         if (page->frame >= frames_.capacity() || owner_[page->frame].load() != page) {
           return Status::Internal(fmt::format("page {}: frame {} does not point back", page->id, page->frame));
         }
-        if (page->has_swap) ++swapped;
+        if (page->has_swap && !page->is_file()) ++swapped;
         break;
       case PageState::kSwapped:
         if (!page->has_swap) return Status::Internal(fmt::format("page {}: swapped without swap copy", page->id));
-        ++swapped;
+        if (!page->is_file()) ++swapped;
         break;
       case PageState::kZero:
         ++zero;

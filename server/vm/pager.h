@@ -31,6 +31,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -71,8 +72,14 @@ class Pager {
 
   uint32_t page_size() const { return frames_.page_size(); }
 
-  // A new page in kZero with one reference (the caller's).
+  // A new anonymous page in kZero with one reference (the caller's).
   Page* NewZeroPage();
+  // A new page of file `inode` at page `index`, in kSwapped (its content is
+  // in the file store, or a hole), with one reference.
+  Page* NewFilePage(uint32_t inode, uint64_t index);
+  // A new anonymous page, resident and dirty, holding a copy of `src`'s
+  // content (copy-on-write). May page `src` in.
+  Status CopyPage(Page* src, FaultCounters* counters, Page** copy);
   // Adds a reference to a page the caller already references.
   void Ref(Page* page) { page->refs.fetch_add(1, std::memory_order_relaxed); }
   // Drops a reference. The last one frees the frame and queues the swap
@@ -88,8 +95,45 @@ class Pager {
   // in (major fault). Marks the page dirty.
   Status Write(Page* page, uint32_t offset, const char* data, uint32_t len, FaultCounters* counters);
 
-  // State of a page for statistics (takes its stripe lock).
-  PageState StateOf(Page* page);
+  // Zeroes page[offset, offset+len). A kZero page stays as it is.
+  Status Zero(Page* page, uint32_t offset, uint32_t len, FaultCounters* counters);
+  // Brings the page into a frame without copying anything (MADV_WILLNEED,
+  // MAP_POPULATE). A kZero page stays zero unless `for_write`.
+  Status Prefetch(Page* page, bool for_write, FaultCounters* counters);
+
+  // mlock: pages the page in (zero-filled if need be) and pins it: the
+  // evictor never chooses a page with locks > 0. Unlock undoes one Lock.
+  Status Lock(Page* page, FaultCounters* counters);
+  void Unlock(Page* page);
+
+  // msync: writes every resident dirty page of `pages` to the store in one
+  // synchronous batch (durable on return) and marks them clean.
+  Status Sync(const std::vector<Page*>& pages);
+
+  // The server-wide mlock budget: at most max_locked_percent of the frames.
+  // Reserve returns false (and reserves nothing) when `pages` do not fit.
+  bool ReserveLockBudget(uint64_t pages);
+  void ReleaseLockBudget(uint64_t pages);
+
+  // MADV_WILLNEED: pages the pages in on a background thread and drops the
+  // reference the caller took on each. Returns at once.
+  void PrefetchAsync(std::vector<Page*> pages);
+
+  // MADV_FREE: the content may be dropped (page becomes zero) instead of
+  // written out if the page is evicted before its next write.
+  void MarkLazyFree(Page* page);
+
+  // A snapshot of a page's state for statistics (takes its stripe lock).
+  struct PageInfo {
+    PageState state;
+    bool dirty;
+    bool has_swap;
+    bool locked;
+  };
+  PageInfo Inspect(Page* page);
+  PageState StateOf(Page* page) { return Inspect(page).state; }
+  uint64_t locked_pages() const { return locked_pages_.load(std::memory_order_relaxed); }
+  uint32_t frames_total() const { return frames_.capacity(); }
 
   GlobalStats Stats() const;
   // `refs` maps every page reachable from a page table to the number of
@@ -103,11 +147,13 @@ class Pager {
     FrameId frame;
     bool dirty;
     bool has_swap;
-    bool zero = false;
+    bool lazy;          // MADV_FREE'd: drop the content
+    bool zero = false;  // content found all zero
   };
 
-  // Shared body of Read/Write.
-  Status Access(Page* page, uint32_t offset, char* buf, uint32_t len, bool write,
+  enum class Op { kRead, kWrite, kZero, kPrefetch, kPrefetchWrite, kLock };
+  // Shared body of every operation on a page's content.
+  Status Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op,
                 FaultCounters* counters);
   // Brings a kZero or kSwapped page into a frame. Entered and left with the
   // page's stripe lock held (`lock`); drops it while allocating and reading.
@@ -120,7 +166,11 @@ class Pager {
   // Policy callback: claims frame's page for eviction if it can (try-lock).
   bool TryBeginEvict(FrameId frame, std::vector<Victim>* victims);
   bool TryRef(Page* page);
-  static std::string SwapKey(uint64_t id) { return storage::EncodeU64Key(id); }
+  // Where a page's content lives in the store.
+  static storage::Space SpaceOf(const Page* page) {
+    return page->is_file() ? storage::Space::kFiles : storage::Space::kSwap;
+  }
+  static std::string KeyOf(const Page* page);
 
   const EngineOptions options_;
   storage::BackingStore* const store_;
@@ -131,6 +181,11 @@ class Pager {
   // kWritingOut; nullptr otherwise. Written under the page's stripe lock.
   std::unique_ptr<std::atomic<Page*>[]> owner_;
 
+  std::atomic<uint64_t> lock_budget_used_{0};
+  const uint64_t lock_budget_;
+  // Runs PrefetchAsync work; joined in ~Pager before any member goes.
+  std::unique_ptr<boost::asio::thread_pool> background_;
+
   std::mutex evict_mu_;
   std::condition_variable frame_freed_;  // with evict_mu_
 
@@ -139,6 +194,7 @@ class Pager {
   std::atomic<uint64_t> pages_{0}, zero_pages_{0}, swap_pages_{0};
   std::atomic<uint64_t> minor_{0}, major_{0}, page_ins_{0}, page_outs_{0};
   std::atomic<uint64_t> evictions_{0}, clean_evictions_{0}, zero_evictions_{0};
+  std::atomic<uint64_t> locked_pages_{0}, writebacks_{0};
 };
 
 }  // namespace memserver

@@ -14,7 +14,7 @@ constexpr uint32_t PRIV = kMapPrivate | kMapAnonymous;
 class MappingSetTest : public ::testing::Test {
  protected:
   void TearDown() override { EXPECT_TRUE(set_.CheckInvariants().ok()) << set_.CheckInvariants().ToString(); }
-  MappingSet set_;
+  MappingSet set_{12};
 };
 
 TEST_F(MappingSetTest, AdjacentEqualMappingsMerge) {

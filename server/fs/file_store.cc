@@ -1,0 +1,311 @@
+#include "server/fs/file_store.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <set>
+#include <shared_mutex>
+
+#include "server/vm/store_keys.h"
+
+namespace memserver {
+
+namespace {
+
+std::string EncodeInodeRecord(uint64_t size, const std::string& path) {
+  std::string v;
+  keys::AppendBE(&v, size, 8);
+  v += path;
+  return v;
+}
+
+}  // namespace
+
+Status FileStore::ValidatePath(const std::string& path) {
+  if (path.empty() || path[0] != '/') {
+    return Status::InvalidArgument(fmt::format("file path '{}' must be absolute (start with '/')", path), "ENOENT");
+  }
+  if (path.size() > kMaxPathLength) {
+    return Status::InvalidArgument(fmt::format("file path is {} bytes; the limit is {}", path.size(), kMaxPathLength),
+                                   "ENAMETOOLONG");
+  }
+  if (path.find('\0') != std::string::npos) return Status::InvalidArgument("file path contains a NUL byte");
+  if (path.size() > 1 && path.back() == '/') return Status::InvalidArgument("file path ends with '/'", "EISDIR");
+  size_t i = 1;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string_view part(path.data() + i, j - i);
+    if (part.empty() || part == "." || part == "..") {
+      return Status::InvalidArgument(fmt::format("file path '{}' has an empty, '.' or '..' component", path));
+    }
+    i = j + 1;
+  }
+  return Status::OK();
+}
+
+Status FileStore::Open(storage::BackingStore* store, Pager* pager, std::unique_ptr<FileStore>* files) {
+  std::unique_ptr<FileStore> fs(new FileStore(store, pager));
+  Status inner;
+  MEMSERVER_RETURN_IF_ERROR(store->Scan(storage::Space::kFiles, "n", [&](std::string_view key, std::string_view value) {
+    if (value.size() != 4) {
+      inner = Status(StatusCode::kDataLoss, fmt::format("bad name record for '{}'", key.substr(1)), "EIO");
+      return false;
+    }
+    const uint32_t number = static_cast<uint32_t>(keys::ReadBE(value, 0, 4));
+    std::string record;
+    inner = store->Get(storage::Space::kFiles, keys::Inode(number), &record);
+    if (!inner.ok() || record.size() < 8) {
+      inner = Status(StatusCode::kDataLoss, fmt::format("inode {} of '{}' is missing", number, key.substr(1)), "EIO");
+      return false;
+    }
+    std::string path(key.substr(1));
+    fs->files_[path] = Inode{number, path, fs->NewObject(number, keys::ReadBE(record, 0, 8), path)};
+    fs->next_inode_ = std::max(fs->next_inode_, number + 1);
+    return true;
+  }));
+  MEMSERVER_RETURN_IF_ERROR(inner);
+  // Pages of files unlinked while mapped in an earlier run have no inode.
+  std::set<uint32_t> live;
+  for (auto& [path, inode] : fs->files_) live.insert(inode.number);
+  storage::WriteBatch orphans;
+  MEMSERVER_RETURN_IF_ERROR(store->Scan(storage::Space::kFiles, "p", [&](std::string_view key, std::string_view) {
+    if (key.size() == 13 && !live.count(static_cast<uint32_t>(keys::ReadBE(key, 1, 4)))) {
+      orphans.Delete(storage::Space::kFiles, key);
+    }
+    return true;
+  }));
+  if (!orphans.empty()) MEMSERVER_RETURN_IF_ERROR(store->Write(orphans, /*sync=*/true));
+  std::string counter;
+  Status s = store->Get(storage::Space::kFiles, std::string(keys::kNextInode), &counter);
+  if (s.ok() && counter.size() == 4) {
+    fs->next_inode_ = std::max(fs->next_inode_, static_cast<uint32_t>(keys::ReadBE(counter, 0, 4)));
+  } else if (!s.ok() && s.code() != StatusCode::kNotFound) {
+    return s;
+  }
+  *files = std::move(fs);
+  return Status::OK();
+}
+
+FileStore::~FileStore() {
+  Status s = SyncAll();
+  (void)s;  // nothing more to do at shutdown; the caller logged SyncAll's result if it cared
+}
+
+std::shared_ptr<MemoryObject> FileStore::NewObject(uint32_t number, uint64_t size, const std::string& path) {
+  return std::shared_ptr<MemoryObject>(new MemoryObject(MemoryObject::Kind::kFile, pager_, number, size, path));
+}
+
+Status FileStore::DeletePageKeys(uint32_t inode, uint64_t from_index) {
+  storage::WriteBatch wb;
+  std::vector<std::string> doomed;
+  const std::string prefix = keys::FilePagePrefix(inode);
+  MEMSERVER_RETURN_IF_ERROR(store_->Scan(storage::Space::kFiles, prefix, [&](std::string_view key, std::string_view) {
+    if (keys::ReadBE(key, prefix.size(), 8) >= from_index) doomed.emplace_back(key);
+    return true;
+  }));
+  for (const std::string& k : doomed) wb.Delete(storage::Space::kFiles, k);
+  return wb.empty() ? Status::OK() : store_->Write(wb, /*sync=*/true);
+}
+
+Status FileStore::PersistInode(uint32_t number, uint64_t size, const std::string& path, storage::WriteBatch* wb,
+                               std::string* scratch) {
+  *scratch = EncodeInodeRecord(size, path);
+  wb->Put(storage::Space::kFiles, keys::Inode(number), *scratch);
+  return Status::OK();
+}
+
+Status FileStore::Create(const std::string& path, bool truncate, FileInfo* info) {
+  MEMSERVER_RETURN_IF_ERROR(ValidatePath(path));
+  std::unique_lock<std::mutex> l(mu_);
+  auto it = files_.find(path);
+  if (it != files_.end()) {
+    if (!truncate) return Status::AlreadyExists(fmt::format("file '{}' already exists", path));
+    std::shared_ptr<MemoryObject> object = it->second.object;
+    l.unlock();
+    MEMSERVER_RETURN_IF_ERROR(Truncate(path, 0));
+    return Stat(path, info);
+  }
+  const uint32_t number = next_inode_++;
+  storage::WriteBatch wb;
+  std::string record, name, counter;
+  PersistInode(number, 0, path, &wb, &record);
+  keys::AppendBE(&name, number, 4);
+  keys::AppendBE(&counter, next_inode_, 4);
+  const std::string name_key = keys::Name(path);
+  wb.Put(storage::Space::kFiles, name_key, name);
+  wb.Put(storage::Space::kFiles, std::string(keys::kNextInode), counter);
+  MEMSERVER_RETURN_IF_ERROR(store_->Write(wb, /*sync=*/true));
+  files_[path] = Inode{number, path, NewObject(number, 0, path)};
+  *info = FileInfo{path, number, 0, 0};
+  return Status::OK();
+}
+
+Status FileStore::Lookup(const std::string& path, std::shared_ptr<MemoryObject>* object) {
+  MEMSERVER_RETURN_IF_ERROR(ValidatePath(path));
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = files_.find(path);
+  if (it == files_.end()) return Status::NotFound(fmt::format("no file '{}'", path), "ENOENT");
+  *object = it->second.object;
+  return Status::OK();
+}
+
+Status FileStore::OpenObject(const std::string& path, std::shared_ptr<MemoryObject>* object) {
+  return Lookup(path, object);
+}
+
+Status FileStore::Write(const std::string& path, uint64_t offset, std::string_view data, FileInfo* info) {
+  std::shared_ptr<MemoryObject> object;
+  Status s = Lookup(path, &object);
+  if (s.code() == StatusCode::kNotFound) {
+    FileInfo created;
+    s = Create(path, false, &created);
+    if (s.code() == StatusCode::kAlreadyExists) s = Status::OK();  // raced with another creator
+    if (s.ok()) s = Lookup(path, &object);
+  }
+  MEMSERVER_RETURN_IF_ERROR(s);
+  if (offset > kMaxFileSize || data.size() > kMaxFileSize - offset) {
+    return Status::InvalidArgument(fmt::format("write past the largest file size ({:#x} bytes)", kMaxFileSize), "EFBIG");
+  }
+  const uint64_t ps = pager_->page_size();
+  std::vector<Page*> touched;
+  {
+    std::unique_lock<std::shared_mutex> ol(object->mu());
+    const uint64_t end = offset + data.size();
+    if (end > object->size()) {
+      ReleaseBatch none;
+      MEMSERVER_RETURN_IF_ERROR(object->Resize(end, &none));
+      storage::WriteBatch wb;
+      std::string record;
+      PersistInode(object->inode(), end, path, &wb, &record);
+      MEMSERVER_RETURN_IF_ERROR(store_->Write(wb, /*sync=*/true));
+    }
+    uint64_t a = offset;
+    const char* p = data.data();
+    while (a < end) {
+      const uint32_t off = static_cast<uint32_t>(a % ps);
+      const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(end - a, ps - off));
+      Page* page = object->FindOrCreate(a / ps);
+      MEMSERVER_RETURN_IF_ERROR(pager_->Write(page, off, p, n, nullptr));
+      touched.push_back(page);
+      a += n;
+      p += n;
+    }
+    // Write-through: durable before the call returns.
+    MEMSERVER_RETURN_IF_ERROR(pager_->Sync(touched));
+    *info = FileInfo{path, object->inode(), object->size(), object->cached_pages()};
+  }
+  return Status::OK();
+}
+
+Status FileStore::Read(const std::string& path, uint64_t offset, uint64_t length, std::string* data) {
+  std::shared_ptr<MemoryObject> object;
+  MEMSERVER_RETURN_IF_ERROR(Lookup(path, &object));
+  const uint64_t ps = pager_->page_size();
+  std::shared_lock<std::shared_mutex> ol(object->mu());
+  const uint64_t size = object->size();
+  data->clear();
+  if (offset >= size) return Status::OK();
+  const uint64_t end = offset + std::min(length, size - offset);
+  data->resize(end - offset);
+  char* out = data->data();
+  for (uint64_t a = offset; a < end;) {
+    const uint32_t off = static_cast<uint32_t>(a % ps);
+    const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(end - a, ps - off));
+    Page* page = object->FindOrCreate(a / ps);
+    MEMSERVER_RETURN_IF_ERROR(pager_->Read(page, off, out, n, nullptr));
+    a += n;
+    out += n;
+  }
+  return Status::OK();
+}
+
+Status FileStore::Stat(const std::string& path, FileInfo* info) {
+  std::shared_ptr<MemoryObject> object;
+  MEMSERVER_RETURN_IF_ERROR(Lookup(path, &object));
+  *info = FileInfo{path, object->inode(), object->size(), object->cached_pages()};
+  return Status::OK();
+}
+
+Status FileStore::Truncate(const std::string& path, uint64_t size) {
+  if (size > kMaxFileSize) {
+    return Status::InvalidArgument(fmt::format("size past the largest file size ({:#x} bytes)", kMaxFileSize), "EFBIG");
+  }
+  std::shared_ptr<MemoryObject> object;
+  MEMSERVER_RETURN_IF_ERROR(Lookup(path, &object));
+  const uint64_t ps = pager_->page_size();
+  ReleaseBatch release;
+  {
+    std::unique_lock<std::shared_mutex> ol(object->mu());
+    MEMSERVER_RETURN_IF_ERROR(object->Resize(size, &release));
+    storage::WriteBatch wb;
+    std::string record;
+    PersistInode(object->inode(), size, path, &wb, &record);
+    MEMSERVER_RETURN_IF_ERROR(store_->Write(wb, /*sync=*/true));
+    if (size % ps != 0) {
+      if (Page* last = object->Find(size / ps)) MEMSERVER_RETURN_IF_ERROR(pager_->Sync({last}));
+    }
+  }
+  MEMSERVER_RETURN_IF_ERROR(pager_->Flush(&release));
+  return DeletePageKeys(object->inode(), (size + ps - 1) / ps);
+}
+
+Status FileStore::Delete(const std::string& path) {
+  MEMSERVER_RETURN_IF_ERROR(ValidatePath(path));
+  std::shared_ptr<MemoryObject> object;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = files_.find(path);
+    if (it == files_.end()) return Status::NotFound(fmt::format("no file '{}'", path), "ENOENT");
+    object = std::move(it->second.object);
+    files_.erase(it);
+  }
+  const uint32_t inode = object->inode();
+  storage::WriteBatch wb;
+  wb.Delete(storage::Space::kFiles, keys::Name(path));
+  wb.Delete(storage::Space::kFiles, keys::Inode(inode));
+  MEMSERVER_RETURN_IF_ERROR(store_->Write(wb, /*sync=*/true));
+  if (object.use_count() == 1) {
+    object.reset();  // nobody maps it: drop the cache, then the content
+    return DeletePageKeys(inode, 0);
+  }
+  // Still mapped: the pages stay reachable through the mappings (as an
+  // unlinked inode). Their keys are left for the mappings to use; they are
+  // garbage once the last mapping goes, and are removed at the next start.
+  return Status::OK();
+}
+
+std::vector<FileInfo> FileStore::List(const std::string& prefix) {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<FileInfo> out;
+  for (auto it = files_.lower_bound(prefix); it != files_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    out.push_back(FileInfo{it->first, it->second.number, it->second.object->size(), it->second.object->cached_pages()});
+  }
+  return out;
+}
+
+Status FileStore::SyncObject(MemoryObject* object) {
+  std::vector<Page*> pages;
+  std::shared_lock<std::shared_mutex> ol(object->mu());
+  object->ForEach(0, ~0ull, [&](uint64_t, Page* page) { pages.push_back(page); });
+  return pager_->Sync(pages);
+}
+
+Status FileStore::SyncAll() {
+  for (const std::shared_ptr<MemoryObject>& o : Objects()) MEMSERVER_RETURN_IF_ERROR(SyncObject(o.get()));
+  return Status::OK();
+}
+
+std::vector<std::shared_ptr<MemoryObject>> FileStore::Objects() {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<std::shared_ptr<MemoryObject>> out;
+  for (auto& [path, inode] : files_) out.push_back(inode.object);
+  return out;
+}
+
+size_t FileStore::count() {
+  std::lock_guard<std::mutex> l(mu_);
+  return files_.size();
+}
+
+}  // namespace memserver

@@ -1,0 +1,91 @@
+// FileStore: the server's own files, kept in the backing store (Space::kFiles)
+// beside swap, and their page caches.
+//
+// A file is an inode (number, size) with one path. Its content is cached in
+// a MemoryObject (kFile): every mapping of the file, in any process, and the
+// file calls here use the same page for the same file page. Writes through
+// this API are write-through (durable when the call returns); writes through
+// shared mappings reach the store on msync, munmap, exit or eviction.
+//
+// Durability: metadata (names, sizes) is written with the WAL and synced, so
+// files survive a crash up to the last completed call or msync.
+//
+// Unlink while mapped: the name goes at once; the pages stay reachable
+// through the mappings (an unlinked inode) until the last mapping goes. The
+// orphaned page keys are deleted when the store is next opened.
+//
+// Thread-safety: all methods are thread-safe. Lock order: mu_ is taken before
+// any MemoryObject::mu() and never held across store I/O of page content.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/common/status.h"
+#include "server/engine/types.h"
+#include "server/vm/memory_object.h"
+#include "server/vm/pager.h"
+#include "storage/backing_store.h"
+
+namespace memserver {
+
+class FileStore {
+ public:
+  // Largest file size accepted. Default page size: 2^40 bytes.
+  static constexpr uint64_t kMaxFileSize = 1ull << 40;
+  static constexpr size_t kMaxPathLength = 4096;
+
+  // Loads the file table from `store`. Both pointers are borrowed.
+  static Status Open(storage::BackingStore* store, Pager* pager, std::unique_ptr<FileStore>* files);
+  ~FileStore();
+
+  // Creates an empty file. AlreadyExists (EEXIST) when the path is taken,
+  // unless `truncate`, which empties the existing file instead.
+  Status Create(const std::string& path, bool truncate, FileInfo* info);
+  // Writes data at offset, extending the file; creates it when missing.
+  Status Write(const std::string& path, uint64_t offset, std::string_view data, FileInfo* info);
+  // Reads up to `length` bytes at offset (fewer at end of file).
+  Status Read(const std::string& path, uint64_t offset, uint64_t length, std::string* data);
+  Status Stat(const std::string& path, FileInfo* info);
+  Status Truncate(const std::string& path, uint64_t size);
+  Status Delete(const std::string& path);
+  // Every file whose path starts with `prefix`, in path order.
+  std::vector<FileInfo> List(const std::string& prefix);
+  // The page cache of a file, for mmap and exec.
+  Status OpenObject(const std::string& path, std::shared_ptr<MemoryObject>* object);
+  // Writes back every dirty cached page of every file (shutdown).
+  Status SyncAll();
+
+  // Every live file object (for invariant checks).
+  std::vector<std::shared_ptr<MemoryObject>> Objects();
+  size_t count();
+
+  static Status ValidatePath(const std::string& path);
+
+ private:
+  struct Inode {
+    uint32_t number;
+    std::string path;
+    std::shared_ptr<MemoryObject> object;
+  };
+  FileStore(storage::BackingStore* store, Pager* pager) : store_(store), pager_(pager) {}
+  std::shared_ptr<MemoryObject> NewObject(uint32_t number, uint64_t size, const std::string& path);
+  Status PersistInode(uint32_t number, uint64_t size, const std::string& path, storage::WriteBatch* wb,
+                      std::string* scratch);
+  Status Lookup(const std::string& path, std::shared_ptr<MemoryObject>* object);
+  Status SyncObject(MemoryObject* object);
+  Status DeletePageKeys(uint32_t inode, uint64_t from_index);
+
+  storage::BackingStore* const store_;
+  Pager* const pager_;
+  std::mutex mu_;
+  std::map<std::string, Inode> files_;  // GUARDED_BY(mu_), by path
+  uint32_t next_inode_ = 1;             // GUARDED_BY(mu_)
+};
+
+}  // namespace memserver

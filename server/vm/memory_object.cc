@@ -1,0 +1,52 @@
+#include "server/vm/memory_object.h"
+
+#include <mutex>
+
+namespace memserver {
+
+namespace {
+// Page indexes of an object span at most 2^52 bytes of 4 KiB pages.
+constexpr unsigned kIndexBits = 40;
+}  // namespace
+
+MemoryObject::MemoryObject(Kind kind, Pager* pager, uint32_t inode, uint64_t size_bytes, std::string name)
+    : kind_(kind), pager_(pager), inode_(inode), name_(std::move(name)), size_(size_bytes), pages_(kIndexBits) {}
+
+MemoryObject::~MemoryObject() {
+  ReleaseBatch batch;
+  pages_.ClearRange(0, ~0ull, [&](uint64_t, Page* page) { pager_->Unref(page, &batch); });
+  Status s = pager_->Flush(&batch);
+  (void)s;  // leaked swap keys are reported by CheckInvariants
+}
+
+uint64_t MemoryObject::size_pages() const {
+  const uint64_t ps = pager_->page_size();
+  return (size() + ps - 1) / ps;
+}
+
+Page* MemoryObject::FindOrCreate(uint64_t index) {
+  if (Page* page = pages_.Lookup(index)) return page;
+  Page* fresh = kind_ == Kind::kFile ? pager_->NewFilePage(inode_, index) : pager_->NewZeroPage();
+  Page* page = pages_.Install(index, fresh);
+  if (page != fresh) pager_->Unref(fresh, nullptr);  // lost the race; a fresh page owns nothing
+  return page;
+}
+
+Status MemoryObject::Resize(uint64_t new_size, ReleaseBatch* batch) {
+  const uint64_t ps = pager_->page_size();
+  const uint64_t old_size = size();
+  size_.store(new_size, std::memory_order_release);
+  if (new_size >= old_size) return Status::OK();
+  const uint64_t keep = (new_size + ps - 1) / ps;
+  pages_.ClearRange(keep, ~0ull, [&](uint64_t, Page* page) { pager_->Unref(page, batch); });
+  if (new_size % ps != 0) {
+    // Bytes past the end of the last page read as zero, as after ftruncate.
+    if (Page* last = pages_.Lookup(new_size / ps)) {
+      const uint32_t off = static_cast<uint32_t>(new_size % ps);
+      MEMSERVER_RETURN_IF_ERROR(pager_->Zero(last, off, static_cast<uint32_t>(ps) - off, nullptr));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace memserver

@@ -1,0 +1,84 @@
+// MemoryObject: a shareable sequence of pages that mappings view, like
+// Linux's address_space of a file or a shmem object.
+//
+//   kShmem  shared anonymous memory (mmap MAP_SHARED|MAP_ANONYMOUS): pages
+//           start as zero and live in swap when evicted. Every mapping of
+//           the object, in any process (fork keeps it), sees the same pages.
+//   kFile   a file's page cache: page i holds bytes [i*page, (i+1)*page) of
+//           the file; pages come from and go back to the file store.
+//
+// Mappings of an object hold no page table entries for its pages: every
+// access resolves the page here, so a write through one mapping (or the file
+// API) is seen at once by every other, and truncation needs no reverse map.
+// Private mappings of a file keep their own copies in their page table
+// (copy-on-write) and fall back to the object for pages not yet copied.
+//
+// Locking: mu() is taken shared by every access through the object and by
+// lookups; exclusive to change the size (truncate) or drop pages. Lock order:
+// AddressSpace::mm_lock_ -> MemoryObject::mu() -> page stripes.
+// The object holds one reference on each of its pages.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <shared_mutex>
+#include <string>
+
+#include "server/vm/page_table.h"
+#include "server/vm/pager.h"
+
+namespace memserver {
+
+class MemoryObject {
+ public:
+  enum class Kind { kShmem, kFile };
+
+  // `pager` is borrowed and must outlive the object. For kFile, `inode` is
+  // the file's inode number (non-zero).
+  MemoryObject(Kind kind, Pager* pager, uint32_t inode, uint64_t size_bytes, std::string name = "");
+  ~MemoryObject();  // drops every page (swap entries of shmem pages go too)
+  MemoryObject(const MemoryObject&) = delete;
+  MemoryObject& operator=(const MemoryObject&) = delete;
+
+  Kind kind() const { return kind_; }
+  uint32_t inode() const { return inode_; }
+  // The file's path when it was opened (pmap shows it); "" for shmem.
+  const std::string& name() const { return name_; }
+  Pager* pager() const { return pager_; }
+  std::shared_mutex& mu() { return mu_; }
+
+  // Size in bytes. Readable under mu() shared; changed under exclusive.
+  uint64_t size() const { return size_.load(std::memory_order_acquire); }
+  uint64_t size_pages() const;
+
+  // REQUIRES: mu() held (shared or exclusive). The page at `index`, or
+  // nullptr when nothing is cached there (a shmem page never written, a file
+  // page not yet read).
+  Page* Find(uint64_t index) const { return pages_.Lookup(index); }
+  // REQUIRES: mu() held. The page at `index`, creating it when absent: a
+  // shmem page in kZero, a file page in kSwapped (to be read from the store).
+  Page* FindOrCreate(uint64_t index);
+
+  // REQUIRES: mu() exclusive. Sets the size; pages wholly past the new end
+  // are dropped from the cache (file keys past the end are deleted by the
+  // file store). The partial last page is zeroed past the end.
+  Status Resize(uint64_t new_size, ReleaseBatch* batch);
+
+  // Calls fn(index, page) for cached pages with index in [begin, end).
+  // REQUIRES: mu() held.
+  void ForEach(uint64_t begin, uint64_t end, const std::function<void(uint64_t, Page*)>& fn) const {
+    pages_.ForEach(begin, end, fn);
+  }
+  uint64_t cached_pages() const { return pages_.entries(); }
+
+ private:
+  const Kind kind_;
+  Pager* const pager_;
+  const uint32_t inode_;
+  const std::string name_;
+  std::shared_mutex mu_;
+  std::atomic<uint64_t> size_;
+  PageTable pages_;  // index -> Page*; entries installed by CAS under mu_ shared
+};
+
+}  // namespace memserver
