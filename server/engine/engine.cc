@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <mutex>
 
 #include "server/engine/elf_image.h"
@@ -50,6 +51,12 @@ Engine::Engine(const EngineOptions& options, std::unique_ptr<storage::BackingSto
     : options_(options), store_(std::move(store)) {}
 
 Engine::~Engine() {
+  {
+    std::lock_guard<std::mutex> l(lease_mu_);
+    stopping_ = true;
+  }
+  lease_cv_.notify_all();
+  if (lease_thread_.joinable()) lease_thread_.join();
   // Processes first: their teardown returns frames and swap to the pager and
   // writes shared file pages back; then the file caches; then the pager.
   std::unordered_map<Pid, std::shared_ptr<Process>> procs;
@@ -70,11 +77,15 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
   std::unique_ptr<ReplacementPolicy> policy;
   MEMSERVER_RETURN_IF_ERROR(
       NewReplacementPolicy(options.policy, static_cast<uint32_t>(options.memory_bytes / options.page_size), &policy));
-  // Swap from an earlier run belongs to processes that no longer exist.
-  MEMSERVER_RETURN_IF_ERROR(store->Clear(storage::Space::kSwap));
   std::unique_ptr<Engine> e(new Engine(options, std::move(store)));
   e->pager_ = std::make_unique<Pager>(options, e->store_.get(), std::move(policy));
   MEMSERVER_RETURN_IF_ERROR(FileStore::Open(e->store_.get(), e->pager_.get(), &e->files_));
+  // A checkpoint of a graceful shutdown brings the processes back; swap of
+  // a crashed run is discarded and its processes reported lost.
+  MEMSERVER_RETURN_IF_ERROR(e->Restore());
+  MEMSERVER_RETURN_IF_ERROR(e->store_->Put(storage::Space::kMeta, "run/active", "1"));
+  MEMSERVER_RETURN_IF_ERROR(e->store_->Flush());
+  e->lease_thread_ = std::thread([raw = e.get()] { raw->LeaseLoop(); });
   *engine = std::move(e);
   return Status::OK();
 }
@@ -104,13 +115,34 @@ Status Engine::AddProcess(Pid parent, const std::string& name, std::shared_ptr<P
   Pid id = next_pid_++;
   *process = std::make_shared<Process>(id, parent, name, options_, pager_.get());
   processes_.emplace(id, *process);
+  l.unlock();
+  // Remembered so that a crash can name the processes it lost.
+  std::string key("live/");
+  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((id >> (8 * i)) & 0xff));
+  Status s = store_->Put(storage::Space::kMeta, key, name);
+  (void)s;  // only the crash report would miss it
   return Status::OK();
 }
 
-Status Engine::CreateProcess(const std::string& name, Pid* pid) {
+Status Engine::CreateProcess(const std::string& name, Pid* pid, uint64_t lease_ms) {
   std::shared_ptr<Process> p;
   MEMSERVER_RETURN_IF_ERROR(AddProcess(0, name, &p));
+  if (lease_ms > 0) {
+    p->SetLease(lease_ms, std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch()).count());
+    lease_cv_.notify_all();
+  }
   *pid = p->pid();
+  return Status::OK();
+}
+
+Status Engine::RenewLease(Pid pid) {
+  std::shared_ptr<Process> p;
+  MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
+  if (p->lease_ms() == 0) return Status::FailedPrecondition(fmt::format("process {} has no lease", pid));
+  p->SetLease(p->lease_ms(), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch()).count());
+  lease_cv_.notify_all();
   return Status::OK();
 }
 
@@ -156,6 +188,10 @@ Status Engine::Exit(Pid pid) {
     processes_.erase(it);
   }
   p->mm().Teardown();  // waits for calls in flight on this process
+  std::string key("live/");
+  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((pid >> (8 * i)) & 0xff));
+  Status s = store_->Delete(storage::Space::kMeta, key);
+  (void)s;  // a stale entry only shows in a crash report
   return Status::OK();
 }
 

@@ -23,7 +23,9 @@
 // process. Destroying it drops all process state (not persisted).
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <thread>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -55,7 +57,13 @@ class Engine {
   const EngineOptions& options() const { return options_; }
 
   // Creates an empty process (no mappings). `name` is informational (ps).
-  Status CreateProcess(const std::string& name, Pid* pid);
+  // With lease_ms > 0 the process holds a lease: unless RenewLease is called
+  // within lease_ms of the last renewal, the server exits it (a crashed
+  // client does not leak memory forever). 0: no lease, lives until Exit.
+  Status CreateProcess(const std::string& name, Pid* pid, uint64_t lease_ms = 0);
+  // Extends the lease by its original length from now. FailedPrecondition
+  // for a process without a lease.
+  Status RenewLease(Pid pid);
   // fork(2): a new process whose address space is a copy-on-write copy of
   // `parent`'s. No page content is copied; shared mappings stay shared.
   Status Fork(Pid parent, Pid* child);
@@ -120,6 +128,22 @@ class Engine {
   // for tests. Must not race with other calls.
   Status CheckInvariants();
 
+  // What Open found of an earlier run on the same store.
+  struct Recovery {
+    bool restored = false;   // a checkpoint of a graceful shutdown was loaded
+    uint64_t processes = 0;  // processes restored from it
+    bool unclean = false;    // the earlier run stopped without a checkpoint (crash)
+    std::vector<std::pair<Pid, std::string>> lost;  // its processes, not restorable
+  };
+  const Recovery& recovery() const { return recovery_; }
+
+  // Graceful shutdown, first half: writes every dirty page, the page tables,
+  // mappings, heaps and limits of every process to the store, durably, so
+  // that Open on the same store serves the same processes (pages come back
+  // lazily, on fault). REQUIRES: no call in flight and none after it; the
+  // engine is only destroyed afterwards.
+  Status Checkpoint();
+
   // The store the engine pages to (borrowed; lives as long as the engine).
   storage::BackingStore* store() const { return store_.get(); }
 
@@ -130,6 +154,11 @@ class Engine {
   // How many mappings in the whole server resolve to each cached page.
   std::unordered_map<const Page*, uint32_t> CountMappers();
   Status AddProcess(Pid parent, const std::string& name, std::shared_ptr<Process>* process);
+  // checkpoint.cc
+  Status Restore();
+  Status ReportLostProcesses();
+  void ReapExpiredLeases();
+  void LeaseLoop();
 
   const EngineOptions options_;
   std::unique_ptr<storage::BackingStore> store_;
@@ -141,6 +170,13 @@ class Engine {
   mutable std::shared_mutex processes_mu_;
   std::unordered_map<Pid, std::shared_ptr<Process>> processes_;  // GUARDED_BY(processes_mu_)
   Pid next_pid_ = 1;                                             // GUARDED_BY(processes_mu_)
+  Recovery recovery_;
+
+  // Lease reaper: a thread that wakes at the earliest lease deadline.
+  std::mutex lease_mu_;
+  std::condition_variable lease_cv_;
+  bool stopping_ = false;  // GUARDED_BY(lease_mu_)
+  std::thread lease_thread_;
 };
 
 }  // namespace memserver

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <string>
 
+#include "server/common/coding.h"
+
 namespace memserver {
 
 namespace {
@@ -187,6 +189,52 @@ void HeapAllocator::Reset() {
   free_.clear();
   for (auto& list : free_lists_) list.clear();
   arena_cur_ = arena_end_ = arena_bytes_ = mmapped_bytes_ = 0;
+}
+
+std::string HeapAllocator::Export() {
+  std::lock_guard<std::mutex> l(mu_);
+  std::string out;
+  coding::PutVarint(&out, 1);
+  for (uint64_t v : {arena_cur_, arena_end_, arena_bytes_, mmapped_bytes_}) coding::PutVarint(&out, v);
+  coding::PutVarint(&out, live_.size());
+  for (auto& [addr, b] : live_) {
+    coding::PutVarint(&out, addr);
+    coding::PutVarint(&out, b.size);
+    coding::PutVarint(&out, static_cast<uint64_t>(b.size_class + 1));
+    coding::PutVarint(&out, b.mapped);
+  }
+  coding::PutVarint(&out, free_.size());
+  for (auto& [addr, cls] : free_) {
+    coding::PutVarint(&out, addr);
+    coding::PutVarint(&out, static_cast<uint64_t>(cls));
+  }
+  return out;
+}
+
+bool HeapAllocator::Import(std::string_view in) {
+  std::lock_guard<std::mutex> l(mu_);
+  uint64_t version, n;
+  if (!coding::GetVarint(&in, &version) || version != 1) return false;
+  for (uint64_t* v : {&arena_cur_, &arena_end_, &arena_bytes_, &mmapped_bytes_}) {
+    if (!coding::GetVarint(&in, v)) return false;
+  }
+  if (!coding::GetVarint(&in, &n) || n > in.size()) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t addr, size, cls, mapped;
+    if (!coding::GetVarint(&in, &addr) || !coding::GetVarint(&in, &size) || !coding::GetVarint(&in, &cls) ||
+        !coding::GetVarint(&in, &mapped) || cls > class_sizes_.size()) {
+      return false;
+    }
+    live_[addr] = Block{size, static_cast<int32_t>(cls) - 1, mapped};
+  }
+  if (!coding::GetVarint(&in, &n) || n > in.size()) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t addr, cls;
+    if (!coding::GetVarint(&in, &addr) || !coding::GetVarint(&in, &cls) || cls >= class_sizes_.size()) return false;
+    free_[addr] = static_cast<int32_t>(cls);
+    free_lists_[cls].push_back(addr);
+  }
+  return in.empty();
 }
 
 HeapAllocator::Stats HeapAllocator::GetStats() {

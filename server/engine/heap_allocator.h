@@ -19,6 +19,8 @@
 
 #include <cstdint>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -54,6 +56,9 @@ class HeapAllocator {
   Stats GetStats();
   // Forgets every block (exec replaced the address space).
   void Reset();
+  // Checkpoint: the allocator's bookkeeping as bytes, and back.
+  std::string Export();
+  bool Import(std::string_view record);
 
  private:
   struct Block {

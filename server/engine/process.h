@@ -4,6 +4,7 @@
 // sees NotFound from the torn-down address space).
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "server/engine/heap_allocator.h"
@@ -23,12 +24,22 @@ class Process {
   AddressSpace& mm() { return mm_; }
   HeapAllocator& heap() { return heap_; }
 
+  // Lease: 0 = none. The deadline is steady-clock milliseconds.
+  uint64_t lease_ms() const { return lease_ms_.load(); }
+  int64_t lease_deadline_ms() const { return lease_deadline_ms_.load(); }
+  void SetLease(uint64_t lease_ms, int64_t now_ms) {
+    lease_ms_.store(lease_ms);
+    lease_deadline_ms_.store(lease_ms ? now_ms + static_cast<int64_t>(lease_ms) : 0);
+  }
+
  private:
   const Pid pid_;
   const Pid parent_;
   const std::string name_;
   AddressSpace mm_;
   HeapAllocator heap_;  // after mm_: uses it
+  std::atomic<uint64_t> lease_ms_{0};
+  std::atomic<int64_t> lease_deadline_ms_{0};
 };
 
 }  // namespace memserver

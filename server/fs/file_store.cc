@@ -303,6 +303,14 @@ std::vector<std::shared_ptr<MemoryObject>> FileStore::Objects() {
   return out;
 }
 
+std::shared_ptr<MemoryObject> FileStore::ObjectByInode(uint32_t number) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& [path, inode] : files_) {
+    if (inode.number == number) return inode.object;
+  }
+  return nullptr;
+}
+
 size_t FileStore::count() {
   std::lock_guard<std::mutex> l(mu_);
   return files_.size();

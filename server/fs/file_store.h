@@ -58,6 +58,8 @@ class FileStore {
   std::vector<FileInfo> List(const std::string& prefix);
   // The page cache of a file, for mmap and exec.
   Status OpenObject(const std::string& path, std::shared_ptr<MemoryObject>* object);
+  // The page cache of the file with inode `number`, or null.
+  std::shared_ptr<MemoryObject> ObjectByInode(uint32_t number);
   // Writes back every dirty cached page of every file (shutdown).
   Status SyncAll();
 

@@ -39,6 +39,7 @@
 #include "server/vm/memory_object.h"
 #include "server/vm/page_table.h"
 #include "server/vm/pager.h"
+#include "server/vm/snapshot.h"
 
 namespace memserver {
 
@@ -98,6 +99,17 @@ class AddressSpace {
   // executable mapped from `file`, a heap after them and a stack at the top.
   Status Exec(const std::vector<LoadSegment>& segments, uint64_t entry,
               std::shared_ptr<MemoryObject> file, ExecImage* image);
+
+  // Checkpoint: describes this address space in `record`; `name` gives each
+  // mapped object's kind and id; every private page goes to `pages`.
+  // REQUIRES: no call in flight (the server has stopped serving).
+  void Export(AddressSpaceRecord* record,
+              const std::function<void(MemoryObject*, uint32_t* kind, uint64_t* id)>& name,
+              std::vector<Page*>* pages);
+  // Restore into a fresh address space. `page(ref)` returns the page with a
+  // reference for this PTE; `object(kind, id)` the mapped object.
+  Status Import(const AddressSpaceRecord& record, const std::function<Page*(const PageRef&)>& page,
+                const std::function<std::shared_ptr<MemoryObject>(uint32_t, uint64_t)>& object);
 
   ProcessLimits limits() const;
   Status SetLimits(const ProcessLimits& limits);

@@ -70,6 +70,9 @@ class MemoryObject {
     pages_.ForEach(begin, end, fn);
   }
   uint64_t cached_pages() const { return pages_.entries(); }
+  // Restore: puts `page` (whose reference the object takes) at `index`.
+  // REQUIRES: mu() exclusive, nothing at index.
+  void InstallPage(uint64_t index, Page* page) { pages_.Install(index, page); }
 
  private:
   const Kind kind_;

@@ -72,6 +72,22 @@ Page* Pager::NewZeroPage() {
   return page;
 }
 
+Page* Pager::RestorePage(uint64_t id, bool zero) {
+  uint64_t next = next_page_id_.load();
+  while (next <= id && !next_page_id_.compare_exchange_weak(next, id + 1)) {
+  }
+  Page* page = new Page(id);
+  pages_.fetch_add(1, std::memory_order_relaxed);
+  if (zero) {
+    zero_pages_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    page->state = PageState::kSwapped;
+    page->has_swap = true;
+    swap_pages_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return page;
+}
+
 Page* Pager::NewFilePage(uint32_t inode, uint64_t index) {
   Page* page = new Page(index, inode);
   page->state = PageState::kSwapped;  // content is in the file store (or a hole)
@@ -110,6 +126,10 @@ void Pager::Unref(Page* page, ReleaseBatch* batch) {
     }
     // A file page's store copy is the file's: only the file store deletes it.
     had_swap = page->has_swap && !page->is_file();
+    if (had_swap && preserve_swap_.load(std::memory_order_relaxed)) {
+      had_swap = false;  // a checkpoint refers to it
+      swap_pages_.fetch_sub(1, std::memory_order_relaxed);
+    }
     if (page->locks > 0) locked_pages_.fetch_sub(1, std::memory_order_relaxed);
   }
   if (frame != kNoFrame) {

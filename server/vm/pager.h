@@ -123,6 +123,13 @@ class Pager {
   // written out if the page is evicted before its next write.
   void MarkLazyFree(Page* page);
 
+  // Restore: a page whose content is in swap under `id` (or all zero), with
+  // one reference. Page ids handed out later are all larger than `id`.
+  Page* RestorePage(uint64_t id, bool zero);
+  // After a checkpoint: releasing pages no longer deletes their swap
+  // entries (the next start needs them).
+  void PreserveSwap() { preserve_swap_.store(true); }
+
   // A snapshot of a page's state for statistics (takes its stripe lock).
   struct PageInfo {
     PageState state;
@@ -190,6 +197,7 @@ class Pager {
   std::condition_variable frame_freed_;  // with evict_mu_
 
   std::atomic<uint64_t> next_page_id_{1};
+  std::atomic<bool> preserve_swap_{false};
   // Counters (relaxed): see GlobalStats in server/engine/types.h.
   std::atomic<uint64_t> pages_{0}, zero_pages_{0}, swap_pages_{0};
   std::atomic<uint64_t> minor_{0}, major_{0}, page_ins_{0}, page_outs_{0};
