@@ -34,6 +34,7 @@ Pager::Pager(const EngineOptions& options, storage::BackingStore* store,
       store_(store),
       frames_(static_cast<uint32_t>(options.memory_bytes / options.page_size), options.page_size),
       policy_(std::move(policy)),
+      miss_observer_(dynamic_cast<MissObserver*>(policy_.get())),
       owner_(new std::atomic<Page*>[frames_.capacity()]),
       lock_budget_(static_cast<uint64_t>(frames_.capacity()) * options.max_locked_percent / 100),
       background_(std::make_unique<boost::asio::thread_pool>(1)) {
@@ -255,6 +256,8 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
   const bool from_swap = page->state == PageState::kSwapped;
   page->state = PageState::kPagingIn;
   lock.unlock();
+  // ARC must know the missing key before it picks a victim.
+  if (miss_observer_ != nullptr) miss_observer_->OnMiss(page->is_file() ? FileKeyOf(page) : page->id);
 
   FrameId frame = kNoFrame;
   Status s = AllocateFrame(&frame);
@@ -286,7 +289,7 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
   page->state = PageState::kResident;
   page->dirty = !from_swap;  // a zero-filled page has no copy anywhere
   owner_[frame].store(page, std::memory_order_release);
-  policy_->Insert(frame, page->id);
+  policy_->Insert(frame, page->is_file() ? FileKeyOf(page) : page->id);
   if (from_swap) {
     major_.fetch_add(1, std::memory_order_relaxed);
     page_ins_.fetch_add(1, std::memory_order_relaxed);
@@ -400,7 +403,7 @@ Status Pager::EvictBatch(uint32_t* freed) {
         }
       } else {
         v.page->state = PageState::kResident;  // keep it; the write failed
-        policy_->Insert(v.frame, v.page->id);
+        policy_->Insert(v.frame, v.page->is_file() ? FileKeyOf(v.page) : v.page->id);
       }
       stripe.cv.notify_all();
     }

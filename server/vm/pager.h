@@ -43,6 +43,7 @@
 #include "server/engine/options.h"
 #include "server/engine/types.h"
 #include "server/frames/frame_pool.h"
+#include "server/frames/miss_observer.h"
 #include "server/frames/replacement_policy.h"
 #include "server/vm/page.h"
 #include "storage/backing_store.h"
@@ -178,11 +179,16 @@ class Pager {
     return page->is_file() ? storage::Space::kFiles : storage::Space::kSwap;
   }
   static std::string KeyOf(const Page* page);
+  // Policy key of a file page: distinct from anonymous page ids (top bit set).
+  static uint64_t FileKeyOf(const Page* page) {
+    return (1ull << 63) | ((static_cast<uint64_t>(page->inode) << 36) ^ page->id);
+  }
 
   const EngineOptions options_;
   storage::BackingStore* const store_;
   FramePool frames_;
   std::unique_ptr<ReplacementPolicy> policy_;
+  MissObserver* const miss_observer_;  // policy_ when it wants misses announced, else null
   PageLocks locks_;
   // Reverse map: frame -> the page it backs while that page is kResident or
   // kWritingOut; nullptr otherwise. Written under the page's stripe lock.
