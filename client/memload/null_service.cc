@@ -1,0 +1,88 @@
+#include "client/memload/null_service.h"
+
+#include <fmt/format.h>
+
+namespace memserver::memload {
+
+namespace {
+
+constexpr size_t kMaxProcessNameBytes = 256;
+
+grpc::Status TooLarge(uint64_t length) {
+  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                      fmt::format("length {} exceeds the null target's I/O bound of {} bytes",
+                                  length, kNullMaxIoBytes));
+}
+
+}  // namespace
+
+grpc::Status NullMemoryService::CreateProcess(grpc::ServerContext*,
+                                              const v1::CreateProcessRequest* request,
+                                              v1::CreateProcessResponse* response) {
+  if (request->name().size() > kMaxProcessNameBytes) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        fmt::format("process name longer than {} bytes", kMaxProcessNameBytes));
+  }
+  response->set_pid(next_pid_.fetch_add(1, std::memory_order_relaxed));
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::Exit(grpc::ServerContext*, const v1::ExitRequest*,
+                                     v1::ExitResponse*) {
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::Mmap(grpc::ServerContext*, const v1::MmapRequest* request,
+                                     v1::MmapResponse* response) {
+  if (request->length() == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "length must be > 0");
+  }
+  response->set_addr(kNullMmapAddress);
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::Munmap(grpc::ServerContext*, const v1::MunmapRequest*,
+                                       v1::MunmapResponse*) {
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::Mprotect(grpc::ServerContext*, const v1::MprotectRequest*,
+                                         v1::MprotectResponse*) {
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::Read(grpc::ServerContext*, const v1::ReadRequest* request,
+                                     v1::ReadResponse* response) {
+  if (request->length() == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "length must be > 0");
+  }
+  if (request->length() > kNullMaxIoBytes) return TooLarge(request->length());
+  response->mutable_data()->assign(static_cast<size_t>(request->length()), '\0');
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::Write(grpc::ServerContext*, const v1::WriteRequest* request,
+                                      v1::WriteResponse*) {
+  if (request->data().size() > kNullMaxIoBytes) return TooLarge(request->data().size());
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::GetStats(grpc::ServerContext*, const v1::GetStatsRequest* request,
+                                         v1::GetStatsResponse* response) {
+  if (request->pid() != 0) response->mutable_process()->set_pid(request->pid());
+  response->mutable_global();
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::ListProcesses(grpc::ServerContext*,
+                                              const v1::ListProcessesRequest*,
+                                              v1::ListProcessesResponse*) {
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::ListMappings(grpc::ServerContext*, const v1::ListMappingsRequest*,
+                                             v1::ListMappingsResponse*) {
+  return grpc::Status::OK;
+}
+
+}  // namespace memserver::memload

@@ -1,0 +1,63 @@
+// NullMemoryService: memserver.v1.Memory with handlers that do no memory
+// work, so a load against it measures the transport's floor (gRPC, HTTP/2,
+// protobuf, the loopback) and nothing else.
+//
+//   CreateProcess  returns increasing pids 1, 2, 3, ...
+//   Exit, Munmap, Mprotect, Write  return OK
+//   Mmap           returns kNullMmapAddress
+//   Read           returns `length` zero bytes
+//   GetStats       returns zeros (and the pid asked for)
+//   ListProcesses, ListMappings  return empty lists
+//
+// Requests are still validated the way memserverd validates them where it
+// costs nothing, so error paths can be exercised too: a Read or Mmap of
+// length 0 is INVALID_ARGUMENT, a Read or Write over kNullMaxIoBytes is
+// RESOURCE_EXHAUSTED (checked before anything is allocated), a process name
+// over 256 bytes is INVALID_ARGUMENT. Nothing is remembered between calls
+// but the pid counter.
+//
+// Thread-safety: every RPC may run concurrently.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "memserver/v1/memserver.grpc.pb.h"
+
+namespace memserver::memload {
+
+inline constexpr uint64_t kNullMmapAddress = 0x7f0000000000;
+inline constexpr uint64_t kNullMaxIoBytes = uint64_t{4} << 20;
+
+class NullMemoryService final : public v1::Memory::Service {
+ public:
+  NullMemoryService() = default;
+  NullMemoryService(const NullMemoryService&) = delete;
+  NullMemoryService& operator=(const NullMemoryService&) = delete;
+
+  grpc::Status CreateProcess(grpc::ServerContext* context, const v1::CreateProcessRequest* request,
+                             v1::CreateProcessResponse* response) override;
+  grpc::Status Exit(grpc::ServerContext* context, const v1::ExitRequest* request,
+                    v1::ExitResponse* response) override;
+  grpc::Status Mmap(grpc::ServerContext* context, const v1::MmapRequest* request,
+                    v1::MmapResponse* response) override;
+  grpc::Status Munmap(grpc::ServerContext* context, const v1::MunmapRequest* request,
+                      v1::MunmapResponse* response) override;
+  grpc::Status Mprotect(grpc::ServerContext* context, const v1::MprotectRequest* request,
+                        v1::MprotectResponse* response) override;
+  grpc::Status Read(grpc::ServerContext* context, const v1::ReadRequest* request,
+                    v1::ReadResponse* response) override;
+  grpc::Status Write(grpc::ServerContext* context, const v1::WriteRequest* request,
+                     v1::WriteResponse* response) override;
+  grpc::Status GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request,
+                        v1::GetStatsResponse* response) override;
+  grpc::Status ListProcesses(grpc::ServerContext* context, const v1::ListProcessesRequest* request,
+                             v1::ListProcessesResponse* response) override;
+  grpc::Status ListMappings(grpc::ServerContext* context, const v1::ListMappingsRequest* request,
+                            v1::ListMappingsResponse* response) override;
+
+ private:
+  std::atomic<uint64_t> next_pid_{1};
+};
+
+}  // namespace memserver::memload
