@@ -244,16 +244,20 @@ Status Pager::Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op
         }
         if (op == Op::kZero) return Status::OK();
         [[fallthrough]];
-      case PageState::kSwapped:
-        MEMSERVER_RETURN_IF_ERROR(FaultIn(page, lock, stripe, counters));
+      case PageState::kSwapped: {
+        // A write of the whole page needs none of the old content.
+        const bool overwrite = op == Op::kWrite && offset == 0 && len == frames_.page_size();
+        MEMSERVER_RETURN_IF_ERROR(FaultIn(page, lock, stripe, counters, overwrite));
         continue;  // now resident (unless evicted meanwhile): retry the access
+      }
     }
   }
 }
 
 Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks::Stripe& stripe,
-                      FaultCounters* counters) {
-  const bool from_swap = page->state == PageState::kSwapped;
+                      FaultCounters* counters, bool overwrite) {
+  const bool from_swap = page->state == PageState::kSwapped && !overwrite;
+  const PageState before = page->state;
   page->state = PageState::kPagingIn;
   lock.unlock();
   // ARC must know the missing key before it picks a victim.
@@ -273,7 +277,7 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
                    fmt::format("swap entry of page {} is missing from the backing store", page->id),
                    "EIO");
       }
-    } else {
+    } else if (!overwrite) {
       std::memset(data, 0, frames_.page_size());
     }
   }
@@ -281,13 +285,13 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
   lock.lock();
   if (!s.ok()) {
     if (frame != kNoFrame) frames_.Free(frame);
-    page->state = from_swap ? PageState::kSwapped : PageState::kZero;
+    page->state = before;
     stripe.cv.notify_all();
     return s;
   }
   page->frame = frame;
   page->state = PageState::kResident;
-  page->dirty = !from_swap;  // a zero-filled page has no copy anywhere
+  page->dirty = !from_swap;  // zero-filled or about to be overwritten: differs from any copy
   owner_[frame].store(page, std::memory_order_release);
   policy_->Insert(frame, page->is_file() ? FileKeyOf(page) : page->id);
   if (from_swap) {
@@ -295,7 +299,7 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
     page_ins_.fetch_add(1, std::memory_order_relaxed);
     if (counters) counters->major.fetch_add(1, std::memory_order_relaxed);
   } else {
-    zero_pages_.fetch_sub(1, std::memory_order_relaxed);
+    if (before == PageState::kZero) zero_pages_.fetch_sub(1, std::memory_order_relaxed);
     minor_.fetch_add(1, std::memory_order_relaxed);
     if (counters) counters->minor.fetch_add(1, std::memory_order_relaxed);
   }

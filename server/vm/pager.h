@@ -165,8 +165,10 @@ class Pager {
                 FaultCounters* counters);
   // Brings a kZero or kSwapped page into a frame. Entered and left with the
   // page's stripe lock held (`lock`); drops it while allocating and reading.
+  // `overwrite`: the caller writes the whole page next, so a swapped-out
+  // page's old content is not read (no I/O: a minor fault).
   Status FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks::Stripe& stripe,
-                 FaultCounters* counters);
+                 FaultCounters* counters, bool overwrite = false);
   // Takes a free frame, evicting when none is free.
   Status AllocateFrame(FrameId* frame);
   // Evicts up to options_.eviction_batch pages. Returns how many frames it freed.
