@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace memserver {
 
@@ -154,6 +155,18 @@ struct GlobalStats {
   uint64_t locked_pages = 0;     // pages pinned by mlock
   uint64_t files = 0;
   std::string policy;
+  // Latency of faults that brought a page into a frame (major and minor),
+  // as a histogram: fault_latency_counts[i] faults took at most
+  // kFaultLatencyBoundsUs[i] microseconds (not cumulative); the last count
+  // is for everything slower than the last bound.
+  std::vector<uint64_t> fault_latency_counts;
+  double fault_latency_sum_us = 0;
+  // Bytes moved by the backing store (all spaces).
+  uint64_t store_bytes_written = 0;
+  uint64_t store_bytes_read = 0;
 };
+
+inline constexpr double kFaultLatencyBoundsUs[] = {1,    2,    5,     10,    20,    50,     100,    200,
+                                                   500,  1000, 2000,  5000,  10000, 20000,  50000,  100000};
 
 }  // namespace memserver

@@ -263,6 +263,7 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
   // ARC must know the missing key before it picks a victim.
   if (miss_observer_ != nullptr) miss_observer_->OnMiss(page->is_file() ? FileKeyOf(page) : page->id);
 
+  const auto fault_start = std::chrono::steady_clock::now();
   FrameId frame = kNoFrame;
   Status s = AllocateFrame(&frame);
   if (s.ok()) {
@@ -304,7 +305,18 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
     if (counters) counters->minor.fetch_add(1, std::memory_order_relaxed);
   }
   stripe.cv.notify_all();
+  RecordFaultLatency(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                               std::chrono::steady_clock::now() - fault_start)
+                                               .count()));
   return Status::OK();
+}
+
+void Pager::RecordFaultLatency(uint64_t ns) {
+  const double us = ns / 1000.0;
+  size_t i = 0;
+  while (i < std::size(kFaultLatencyBoundsUs) && us > kFaultLatencyBoundsUs[i]) ++i;
+  fault_latency_[i].fetch_add(1, std::memory_order_relaxed);
+  fault_latency_sum_ns_.fetch_add(ns, std::memory_order_relaxed);
 }
 
 Status Pager::AllocateFrame(FrameId* frame) {
@@ -483,6 +495,12 @@ GlobalStats Pager::Stats() const {
   g.clean_evictions = clean_evictions_.load(std::memory_order_relaxed);
   g.zero_evictions = zero_evictions_.load(std::memory_order_relaxed);
   g.policy = policy_->Name();
+  g.locked_pages = locked_pages_.load(std::memory_order_relaxed);
+  for (const auto& b : fault_latency_) g.fault_latency_counts.push_back(b.load(std::memory_order_relaxed));
+  g.fault_latency_sum_us = fault_latency_sum_ns_.load(std::memory_order_relaxed) / 1000.0;
+  const storage::StoreStats st = store_->GetStats();
+  g.store_bytes_written = st.bytes_written;
+  g.store_bytes_read = st.bytes_read;
   return g;
 }
 

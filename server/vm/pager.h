@@ -31,6 +31,7 @@
 #pragma once
 
 #include <atomic>
+#include <iterator>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <memory>
@@ -211,6 +212,11 @@ class Pager {
   std::atomic<uint64_t> minor_{0}, major_{0}, page_ins_{0}, page_outs_{0};
   std::atomic<uint64_t> evictions_{0}, clean_evictions_{0}, zero_evictions_{0};
   std::atomic<uint64_t> locked_pages_{0}, writebacks_{0};
+  // Fault latency histogram (see GlobalStats): relaxed atomic buckets.
+  static constexpr size_t kLatencyBuckets = std::size(kFaultLatencyBoundsUs) + 1;
+  std::atomic<uint64_t> fault_latency_[kLatencyBuckets] = {};
+  std::atomic<uint64_t> fault_latency_sum_ns_{0};
+  void RecordFaultLatency(uint64_t ns);
 };
 
 }  // namespace memserver
