@@ -49,6 +49,7 @@ Status Corrupt(std::string_view what) {
 }  // namespace
 
 Status Engine::Checkpoint() {
+  pager_->StopReclaim();  // nothing may evict (and drop swap copies) behind the checkpoint
   MEMSERVER_RETURN_IF_ERROR(files_->SyncAll());
   std::vector<std::shared_ptr<Process>> procs = Snapshot();
   std::unordered_map<MemoryObject*, uint64_t> shm_ids;

@@ -261,6 +261,7 @@ GlobalStats Engine::GetGlobalStats() const {
 }
 
 Status Engine::CheckInvariants() {
+  pager_->Drain();  // background reclaim holds transient page references
   std::unordered_map<const Page*, uint32_t> refs;
   std::unordered_map<MemoryObject*, std::shared_ptr<MemoryObject>> objects;
   for (auto& p : Snapshot()) MEMSERVER_RETURN_IF_ERROR(p->mm().CollectPages(&refs, &objects));

@@ -28,6 +28,19 @@ struct EngineOptions {
   // Most pages evicted together and written in one storage batch. Default: 32.
   uint32_t eviction_batch = 32;
 
+  // Background reclaim: when free frames drop below reclaim_low_percent of
+  // the pool, a background task evicts until reclaim_high_percent are free,
+  // so a fault rarely waits for an eviction. 0 disables it.
+  // Default: 2 and 4 (percent of the frames).
+  uint32_t reclaim_low_percent = 2;
+  uint32_t reclaim_high_percent = 4;
+
+  // Readahead: most pages a sequential run of major faults reads at once (one
+  // MultiGet). The window starts at 4 and doubles while faults stay
+  // sequential; MADV_RANDOM turns it off, MADV_SEQUENTIAL starts at the
+  // maximum. 0 disables it. Default: 32 (128 KiB with 4 KiB pages).
+  uint32_t readahead_max_pages = 32;
+
   // Most live processes. Default: 65536.
   uint32_t max_processes = 65536;
 

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cstring>
+#include <future>
+#include <thread>
 
 #include <boost/asio/post.hpp>
 
@@ -37,6 +39,8 @@ Pager::Pager(const EngineOptions& options, storage::BackingStore* store,
       miss_observer_(dynamic_cast<MissObserver*>(policy_.get())),
       owner_(new std::atomic<Page*>[frames_.capacity()]),
       lock_budget_(static_cast<uint64_t>(frames_.capacity()) * options.max_locked_percent / 100),
+      reclaim_low_(static_cast<uint32_t>(static_cast<uint64_t>(frames_.capacity()) * options.reclaim_low_percent / 100)),
+      reclaim_high_(static_cast<uint32_t>(static_cast<uint64_t>(frames_.capacity()) * options.reclaim_high_percent / 100)),
       background_(std::make_unique<boost::asio::thread_pool>(1)) {
   for (uint32_t i = 0; i < frames_.capacity(); ++i) owner_[i].store(nullptr, std::memory_order_relaxed);
 }
@@ -311,6 +315,79 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
   return Status::OK();
 }
 
+Status Pager::PageInBatch(const std::vector<Page*>& pages) {
+  // Claim the pages still swapped out; others are resident or busy.
+  std::vector<Page*> claimed;
+  for (Page* page : pages) {
+    std::lock_guard<std::mutex> l(locks_.For(page).mu);
+    if (page->state == PageState::kSwapped) {
+      page->state = PageState::kPagingIn;
+      claimed.push_back(page);
+    }
+  }
+  if (claimed.empty()) return Status::OK();
+  std::vector<FrameId> frames;
+  Status s;
+  for (size_t i = 0; i < claimed.size() && s.ok(); ++i) {
+    FrameId f;
+    s = AllocateFrame(&f);
+    if (s.ok()) frames.push_back(f);
+  }
+  // One MultiGet per space (anonymous pages in swap, file pages in files).
+  std::vector<std::string> values(claimed.size());
+  std::vector<Status> results(claimed.size());
+  for (storage::Space space : {storage::Space::kSwap, storage::Space::kFiles}) {
+    std::vector<std::string> ks;
+    std::vector<size_t> at;
+    for (size_t i = 0; i < frames.size(); ++i) {
+      if (SpaceOf(claimed[i]) == space) {
+        ks.push_back(KeyOf(claimed[i]));
+        at.push_back(i);
+      }
+    }
+    if (ks.empty()) continue;
+    std::vector<std::string> vs;
+    std::vector<Status> ss;
+    store_->MultiGet(space, ks, &vs, &ss);
+    for (size_t j = 0; j < at.size(); ++j) {
+      values[at[j]] = std::move(vs[j]);
+      results[at[j]] = std::move(ss[j]);
+    }
+  }
+  uint64_t loaded = 0;
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    Page* page = claimed[i];
+    PageLocks::Stripe& stripe = locks_.For(page);
+    bool ok = i < frames.size();
+    if (ok) {
+      char* data = frames_.Data(frames[i]);
+      if (results[i].ok() && values[i].size() == frames_.page_size()) {
+        std::memcpy(data, values[i].data(), values[i].size());
+      } else if (results[i].code() == StatusCode::kNotFound && page->is_file()) {
+        std::memset(data, 0, frames_.page_size());  // a hole
+      } else {
+        ok = false;  // leave it swapped: a fault will read it (and report any error)
+        frames_.Free(frames[i]);
+      }
+    }
+    std::lock_guard<std::mutex> l(stripe.mu);
+    if (ok) {
+      page->frame = frames[i];
+      page->state = PageState::kResident;
+      page->dirty = false;
+      owner_[frames[i]].store(page, std::memory_order_release);
+      policy_->Insert(frames[i], page->is_file() ? FileKeyOf(page) : page->id);
+      ++loaded;
+    } else {
+      page->state = PageState::kSwapped;
+    }
+    stripe.cv.notify_all();
+  }
+  page_ins_.fetch_add(loaded, std::memory_order_relaxed);
+  readahead_pages_.fetch_add(loaded, std::memory_order_relaxed);
+  return s;
+}
+
 void Pager::RecordFaultLatency(uint64_t ns) {
   const double us = ns / 1000.0;
   size_t i = 0;
@@ -319,10 +396,45 @@ void Pager::RecordFaultLatency(uint64_t ns) {
   fault_latency_sum_ns_.fetch_add(ns, std::memory_order_relaxed);
 }
 
+void Pager::StopReclaim() {
+  reclaim_stopped_.store(true);
+  // A queued pass sees the flag and returns; a running one ends its batch.
+  bool expected = false;
+  while (!reclaim_queued_.compare_exchange_weak(expected, true)) {
+    expected = false;
+    std::this_thread::yield();
+  }
+}
+
+void Pager::Drain() {
+  std::promise<void> done;
+  boost::asio::post(*background_, [&done] { done.set_value(); });
+  done.get_future().wait();  // the pool runs tasks in order on one thread
+}
+
+void Pager::MaybeStartReclaim() {
+  if (reclaim_low_ == 0 || reclaim_stopped_.load() || frames_.free_count() >= reclaim_low_) return;
+  if (reclaim_queued_.exchange(true)) return;  // already queued or running
+  boost::asio::post(*background_, [this] { Reclaim(); });
+}
+
+void Pager::Reclaim() {
+  reclaim_runs_.fetch_add(1, std::memory_order_relaxed);
+  while (!reclaim_stopped_.load() && frames_.free_count() < std::max(reclaim_high_, reclaim_low_ + 1)) {
+    uint32_t freed = 0;
+    Status s = EvictBatch(&freed, /*background=*/true);
+    if (!s.ok() || freed == 0) break;  // nothing evictable now; faults evict directly
+  }
+  reclaim_queued_.store(false);
+}
+
 Status Pager::AllocateFrame(FrameId* frame) {
   const auto deadline = std::chrono::steady_clock::now() + kFrameWait;
   for (;;) {
-    if (frames_.TryAllocate(frame)) return Status::OK();
+    if (frames_.TryAllocate(frame)) {
+      MaybeStartReclaim();
+      return Status::OK();
+    }
     uint32_t freed = 0;
     MEMSERVER_RETURN_IF_ERROR(EvictBatch(&freed));
     if (freed > 0) continue;
@@ -357,10 +469,10 @@ bool Pager::TryBeginEvict(FrameId frame, std::vector<Victim>* victims) {
   return true;
 }
 
-Status Pager::EvictBatch(uint32_t* freed) {
+Status Pager::EvictBatch(uint32_t* freed, bool background) {
   *freed = 0;
   std::unique_lock<std::mutex> l(evict_mu_);
-  if (frames_.free_count() > 0) {
+  if (!background && frames_.free_count() > 0) {
     *freed = 1;  // someone else's eviction already made room
     return Status::OK();
   }
@@ -496,6 +608,8 @@ GlobalStats Pager::Stats() const {
   g.zero_evictions = zero_evictions_.load(std::memory_order_relaxed);
   g.policy = policy_->Name();
   g.locked_pages = locked_pages_.load(std::memory_order_relaxed);
+  g.readahead_pages = readahead_pages_.load(std::memory_order_relaxed);
+  g.reclaim_runs = reclaim_runs_.load(std::memory_order_relaxed);
   for (const auto& b : fault_latency_) g.fault_latency_counts.push_back(b.load(std::memory_order_relaxed));
   g.fault_latency_sum_us = fault_latency_sum_ns_.load(std::memory_order_relaxed) / 1000.0;
   const storage::StoreStats st = store_->GetStats();
@@ -505,6 +619,7 @@ GlobalStats Pager::Stats() const {
 }
 
 Status Pager::CheckInvariants(const std::unordered_map<const Page*, uint32_t>& refs) {
+  Drain();  // background reclaim and prefetch leave pages mid-transition
   uint64_t resident = 0, swapped = 0, zero = 0;
   for (const auto& [page, n] : refs) {
     std::lock_guard<std::mutex> l(locks_.For(page).mu);

@@ -112,6 +112,11 @@ class Pager {
   // synchronous batch (durable on return) and marks them clean.
   Status Sync(const std::vector<Page*>& pages);
 
+  // Pages `pages` in with one batched store read (readahead). Only pages
+  // still swapped out are read; the others are skipped. Counted as page-ins,
+  // not faults. REQUIRES: the caller keeps the pages alive (mm/object lock).
+  Status PageInBatch(const std::vector<Page*>& pages);
+
   // The server-wide mlock budget: at most max_locked_percent of the frames.
   // Reserve returns false (and reserves nothing) when `pages` do not fit.
   bool ReserveLockBudget(uint64_t pages);
@@ -131,6 +136,11 @@ class Pager {
   // After a checkpoint: releasing pages no longer deletes their swap
   // entries (the next start needs them).
   void PreserveSwap() { preserve_swap_.store(true); }
+  // Stops background reclaim and waits for a pass in progress to finish
+  // (before a checkpoint: nothing may evict behind its back).
+  void StopReclaim();
+  // Waits until every background task queued so far (reclaim, prefetch) ran.
+  void Drain();
 
   // A snapshot of a page's state for statistics (takes its stripe lock).
   struct PageInfo {
@@ -172,8 +182,9 @@ class Pager {
                  FaultCounters* counters, bool overwrite = false);
   // Takes a free frame, evicting when none is free.
   Status AllocateFrame(FrameId* frame);
-  // Evicts up to options_.eviction_batch pages. Returns how many frames it freed.
-  Status EvictBatch(uint32_t* freed);
+  // Evicts up to options_.eviction_batch pages. Returns how many frames it
+  // freed. A foreground call returns at once when a frame is already free.
+  Status EvictBatch(uint32_t* freed, bool background = false);
   // Policy callback: claims frame's page for eviction if it can (try-lock).
   bool TryBeginEvict(FrameId frame, std::vector<Victim>* victims);
   bool TryRef(Page* page);
@@ -199,6 +210,7 @@ class Pager {
 
   std::atomic<uint64_t> lock_budget_used_{0};
   const uint64_t lock_budget_;
+  const uint32_t reclaim_low_, reclaim_high_;  // free-frame watermarks
   // Runs PrefetchAsync work; joined in ~Pager before any member goes.
   std::unique_ptr<boost::asio::thread_pool> background_;
 
@@ -211,7 +223,13 @@ class Pager {
   std::atomic<uint64_t> pages_{0}, zero_pages_{0}, swap_pages_{0};
   std::atomic<uint64_t> minor_{0}, major_{0}, page_ins_{0}, page_outs_{0};
   std::atomic<uint64_t> evictions_{0}, clean_evictions_{0}, zero_evictions_{0};
-  std::atomic<uint64_t> locked_pages_{0}, writebacks_{0};
+  std::atomic<uint64_t> locked_pages_{0}, writebacks_{0}, readahead_pages_{0}, reclaim_runs_{0};
+  // Background reclaim (see EngineOptions): free-frame watermarks and
+  // whether a reclaim task is queued on background_.
+  std::atomic<bool> reclaim_queued_{false};
+  std::atomic<bool> reclaim_stopped_{false};
+  void MaybeStartReclaim();
+  void Reclaim();
   // Fault latency histogram (see GlobalStats): relaxed atomic buckets.
   static constexpr size_t kLatencyBuckets = std::size(kFaultLatencyBoundsUs) + 1;
   std::atomic<uint64_t> fault_latency_[kLatencyBuckets] = {};
