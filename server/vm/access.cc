@@ -209,17 +209,53 @@ Status AddressSpace::CopyLocked(uint64_t addr, uint64_t length, char* buf, bool 
     Page* page;
     std::shared_lock<std::shared_mutex> object_lock;
     MEMSERVER_RETURN_IF_ERROR(ResolveLocked(*vma, vpn, write, &page, &object_lock));
+    const Pager::ReadaheadFn readahead = [&](std::vector<Page*>* more) {
+      CollectReadahead(*vma, vpn, object_lock.owns_lock(), more);
+    };
     if (page == nullptr) {
       std::memset(buf, 0, n);  // never written: zeros, no frame
     } else if (write) {
-      MEMSERVER_RETURN_IF_ERROR(pager_->Write(page, off, buf, n, &faults_));
+      MEMSERVER_RETURN_IF_ERROR(pager_->Write(page, off, buf, n, &faults_, &readahead));
     } else {
-      MEMSERVER_RETURN_IF_ERROR(pager_->Read(page, off, buf, n, &faults_));
+      MEMSERVER_RETURN_IF_ERROR(pager_->Read(page, off, buf, n, &faults_, &readahead));
     }
     buf += n;
     a += n;
   }
   return Status::OK();
+}
+
+void AddressSpace::CollectReadahead(const Vma& vma, uint64_t vpn, bool object_locked, std::vector<Page*>* more) {
+  // Linux-style window: a major fault where the last run predicted the next
+  // one is sequential, and the window doubles; anything else resets it.
+  const uint32_t max = options_.readahead_max_pages;
+  if (max == 0 || (vma.vm & kVmRandom)) return;
+  uint32_t window;
+  if (vma.vm & kVmSequential) {
+    window = max;
+  } else if (vpn == ra_next_vpn_.load(std::memory_order_relaxed)) {
+    window = std::min(max, std::max(4u, ra_window_.load(std::memory_order_relaxed) * 2));
+  } else {
+    ra_window_.store(0, std::memory_order_relaxed);
+    ra_next_vpn_.store(vpn + 1, std::memory_order_relaxed);
+    return;
+  }
+  const uint64_t last = std::min((vma.end >> page_shift_) - 1, vpn + window);
+  for (uint64_t v = vpn + 1; v <= last; ++v) {
+    Page* p = vma.is_shared() ? nullptr : pages_.Lookup(v);
+    if (p == nullptr && vma.object && object_locked) {
+      const uint64_t index = ObjectIndex(vma, v);
+      if (vma.object->kind() == MemoryObject::Kind::kFile) {
+        if (index >= vma.object->size_pages()) break;
+        p = vma.object->FindOrCreate(index);  // file pages not cached yet come from the store
+      } else {
+        p = vma.object->Find(index);
+      }
+    }
+    if (p != nullptr) more->push_back(p);
+  }
+  ra_window_.store(window, std::memory_order_relaxed);
+  ra_next_vpn_.store(last + 1, std::memory_order_relaxed);
 }
 
 Status AddressSpace::ZeroLocked(uint64_t addr, uint64_t len) {

@@ -195,6 +195,11 @@ class AddressSpace {
   uint64_t locked_bytes_ = 0;  // GUARDED_BY(mm_lock_): bytes of kVmLocked mappings
   bool lock_future_ = false;   // GUARDED_BY(mm_lock_): mlockall(MCL_FUTURE)
   FaultCounters faults_;
+  // Readahead state (a heuristic: relaxed, races only cost accuracy): the
+  // vpn a sequential run's next major fault would hit, and the last window.
+  std::atomic<uint64_t> ra_next_vpn_{~0ull};
+  std::atomic<uint32_t> ra_window_{0};
+  void CollectReadahead(const Vma& vma, uint64_t vpn, bool object_locked, std::vector<Page*>* more);
 };
 
 }  // namespace memserver

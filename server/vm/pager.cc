@@ -165,13 +165,14 @@ Status Pager::Flush(ReleaseBatch* batch) {
   return s;
 }
 
-Status Pager::Read(Page* page, uint32_t offset, char* out, uint32_t len, FaultCounters* counters) {
-  return Access(page, offset, out, len, Op::kRead, counters);
+Status Pager::Read(Page* page, uint32_t offset, char* out, uint32_t len, FaultCounters* counters,
+                   const ReadaheadFn* readahead) {
+  return Access(page, offset, out, len, Op::kRead, counters, readahead);
 }
 
 Status Pager::Write(Page* page, uint32_t offset, const char* data, uint32_t len,
-                    FaultCounters* counters) {
-  return Access(page, offset, const_cast<char*>(data), len, Op::kWrite, counters);
+                    FaultCounters* counters, const ReadaheadFn* readahead) {
+  return Access(page, offset, const_cast<char*>(data), len, Op::kWrite, counters, readahead);
 }
 
 Status Pager::Zero(Page* page, uint32_t offset, uint32_t len, FaultCounters* counters) {
@@ -212,7 +213,7 @@ Status Pager::CopyPage(Page* src, FaultCounters* counters, Page** copy) {
 }
 
 Status Pager::Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op,
-                     FaultCounters* counters) {
+                     FaultCounters* counters, const ReadaheadFn* readahead) {
   PageLocks::Stripe& stripe = locks_.For(page);
   std::unique_lock<std::mutex> lock(stripe.mu);
   const bool writes = op == Op::kWrite || op == Op::kZero || op == Op::kPrefetchWrite || op == Op::kLock;
@@ -251,7 +252,7 @@ Status Pager::Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op
       case PageState::kSwapped: {
         // A write of the whole page needs none of the old content.
         const bool overwrite = op == Op::kWrite && offset == 0 && len == frames_.page_size();
-        MEMSERVER_RETURN_IF_ERROR(FaultIn(page, lock, stripe, counters, overwrite));
+        MEMSERVER_RETURN_IF_ERROR(FaultIn(page, lock, stripe, counters, overwrite, readahead));
         continue;  // now resident (unless evicted meanwhile): retry the access
       }
     }
@@ -259,7 +260,7 @@ Status Pager::Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op
 }
 
 Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks::Stripe& stripe,
-                      FaultCounters* counters, bool overwrite) {
+                      FaultCounters* counters, bool overwrite, const ReadaheadFn* readahead) {
   const bool from_swap = page->state == PageState::kSwapped && !overwrite;
   const PageState before = page->state;
   page->state = PageState::kPagingIn;
@@ -309,6 +310,17 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
     if (counters) counters->minor.fetch_add(1, std::memory_order_relaxed);
   }
   stripe.cv.notify_all();
+  if (from_swap && readahead != nullptr && *readahead) {
+    // Read the pages after this one in one batch, without this page's lock.
+    std::vector<Page*> more;
+    lock.unlock();
+    (*readahead)(&more);
+    if (!more.empty()) {
+      Status ra = PageInBatch(more);
+      (void)ra;  // readahead is advice: a page it could not read faults later
+    }
+    lock.lock();
+  }
   RecordFaultLatency(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                std::chrono::steady_clock::now() - fault_start)
                                                .count()));

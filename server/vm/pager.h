@@ -34,6 +34,7 @@
 #include <iterator>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -92,10 +93,16 @@ class Pager {
 
   // Copies page[offset, offset+len) to out. Reading a kZero page gives
   // zeros and takes no frame. May page in (major fault).
-  Status Read(Page* page, uint32_t offset, char* out, uint32_t len, FaultCounters* counters);
+  // Called on a major fault (page about to be read from the store) with no
+  // pager lock held; it may add pages to read ahead in one batch.
+  using ReadaheadFn = std::function<void(std::vector<Page*>*)>;
+
+  Status Read(Page* page, uint32_t offset, char* out, uint32_t len, FaultCounters* counters,
+              const ReadaheadFn* readahead = nullptr);
   // Copies data into page[offset, ...). May zero-fill (minor fault) or page
   // in (major fault). Marks the page dirty.
-  Status Write(Page* page, uint32_t offset, const char* data, uint32_t len, FaultCounters* counters);
+  Status Write(Page* page, uint32_t offset, const char* data, uint32_t len, FaultCounters* counters,
+               const ReadaheadFn* readahead = nullptr);
 
   // Zeroes page[offset, offset+len). A kZero page stays as it is.
   Status Zero(Page* page, uint32_t offset, uint32_t len, FaultCounters* counters);
@@ -173,13 +180,13 @@ class Pager {
   enum class Op { kRead, kWrite, kZero, kPrefetch, kPrefetchWrite, kLock };
   // Shared body of every operation on a page's content.
   Status Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op,
-                FaultCounters* counters);
+                FaultCounters* counters, const ReadaheadFn* readahead = nullptr);
   // Brings a kZero or kSwapped page into a frame. Entered and left with the
   // page's stripe lock held (`lock`); drops it while allocating and reading.
   // `overwrite`: the caller writes the whole page next, so a swapped-out
   // page's old content is not read (no I/O: a minor fault).
   Status FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks::Stripe& stripe,
-                 FaultCounters* counters, bool overwrite = false);
+                 FaultCounters* counters, bool overwrite = false, const ReadaheadFn* readahead = nullptr);
   // Takes a free frame, evicting when none is free.
   Status AllocateFrame(FrameId* frame);
   // Evicts up to options_.eviction_batch pages. Returns how many frames it
