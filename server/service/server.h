@@ -1,15 +1,20 @@
 // Server: memserverd's wiring, usable from tests. Opens the RocksDB store in
-// the data directory, builds the Engine over it, and serves the Memory gRPC
-// service (plus gRPC health checking) on the listen address.
+// the data directory, builds the Engine over it (which restores the
+// processes of a previous graceful shutdown, see Engine::recovery()), and
+// serves the Memory gRPC service, gRPC health checking and server reflection
+// on the listen address.
 //
 //   std::unique_ptr<Server> server;
 //   Status s = Server::Start(options, &server);  // listening when OK
 //   ...
-//   server->Shutdown();  // stop accepting, finish in-flight calls, close RocksDB
+//   server->Shutdown();  // stop accepting, finish in-flight calls,
+//                        // checkpoint, close RocksDB
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "server/common/status.h"
@@ -31,8 +36,8 @@ struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see Server::port()).
   // Default: 127.0.0.1:7070 (loopback only).
   std::string listen_address = "127.0.0.1:7070";
-  // Directory of the RocksDB backing store; created when missing.
-  // Default: ./memserver-data
+  // Directory of the RocksDB backing store (swap, files, checkpoints);
+  // created when missing. Default: ./memserver-data
   std::string data_dir = "./memserver-data";
   // The memory engine's options (frames, page size, policy, ...).
   EngineOptions engine;
@@ -52,8 +57,13 @@ class Server {
   Engine* engine() const { return engine_.get(); }
 
   // Stops accepting calls, lets in-flight calls finish (up to `grace`, then
-  // cancels them), and closes the engine and RocksDB. Idempotent.
-  void Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  // cancels them), checkpoints the engine (Engine::Checkpoint: the next
+  // Start on the same data_dir serves the same processes), and closes the
+  // engine and RocksDB. Returns the checkpoint's error, if any; the engine is
+  // closed either way. Idempotent and thread-safe: a later or concurrent
+  // call waits for the first to finish and returns its result. After it,
+  // engine() is null (do not call engine() concurrently with Shutdown).
+  Status Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(10));
   // Blocks until Shutdown() has completed (called from another thread).
   void Wait();
 
@@ -61,10 +71,16 @@ class Server {
   Server() = default;
   ServerOptions options_;
   int port_ = 0;
+  // Destruction order matters: gRPC stops (no call in flight) before the
+  // service goes, and the service before the engine it borrows.
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<MemoryServiceImpl> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
-  bool shut_down_ = false;
+
+  std::mutex shutdown_mu_;  // held for the whole of Shutdown()
+  std::condition_variable shutdown_cv_;
+  bool shut_down_ = false;  // GUARDED_BY(shutdown_mu_)
+  Status shutdown_status_;  // GUARDED_BY(shutdown_mu_)
 };
 
 }  // namespace memserver::service

@@ -1,0 +1,176 @@
+#include "server/service/server.h"
+
+#include <fmt/format.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include <algorithm>
+#include <cctype>
+#include <climits>
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+
+#include "server/engine/engine.h"
+#include "server/service/memory_service.h"
+#include "storage/backing_store.h"
+
+namespace memserver::service {
+
+namespace {
+
+constexpr std::string_view kServiceName = "memserver.v1.Memory";
+// Room for a message's framing and fields around its payload.
+constexpr uint64_t kMessageHeadroom = 64ull << 10;
+
+bool IsUnixAddress(std::string_view address) {
+  return address.starts_with("unix:") || address.starts_with("unix-abstract:");
+}
+
+// host:port, [v6]:port or unix:path. gRPC would reject a malformed address
+// too, but only with a log line and no reason; this names the problem.
+Status ValidateListenAddress(std::string_view address) {
+  if (IsUnixAddress(address)) return Status::OK();
+  auto invalid = [&](std::string_view why) {
+    return Status::InvalidArgument(
+        fmt::format("invalid listen address '{}': {} (expected host:port, e.g. 127.0.0.1:7070; "
+                    "port 0 picks a free port)",
+                    address, why));
+  };
+  size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos) return invalid("no port");
+  std::string_view host = address.substr(0, colon);
+  std::string_view port = address.substr(colon + 1);
+  if (host.empty()) return invalid("no host");
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) ||
+      std::stoi(std::string(port)) > 65535) {
+    return invalid("the port must be a number in [0, 65535]");
+  }
+  if (host.front() == '[' && host.back() != ']') return invalid("unterminated IPv6 bracket");
+  return Status::OK();
+}
+
+int ClampToInt(uint64_t bytes) {
+  return static_cast<int>(std::min<uint64_t>(bytes, INT_MAX));
+}
+
+// Requests carry at most max_io_bytes of payload: anything larger is refused
+// by gRPC (RESOURCE_EXHAUSTED) before it is buffered.
+int MaxReceiveMessageBytes(const EngineOptions& engine) {
+  return ClampToInt(engine.max_io_bytes + kMessageHeadroom);
+}
+
+}  // namespace
+
+Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* server) {
+  MEMSERVER_RETURN_IF_ERROR(ValidateListenAddress(options.listen_address));
+  if (options.data_dir.empty()) return Status::InvalidArgument("data directory must not be empty");
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return Status::FailedPrecondition(
+        fmt::format("cannot create data directory '{}': {}", options.data_dir, ec.message()));
+  }
+
+  std::unique_ptr<Server> s(new Server());
+  s->options_ = options;
+
+  // Engine::Open restores a previous run's checkpoint, or discards its swap.
+  storage::RocksDbOptions store_options;
+  store_options.path = options.data_dir;
+  std::unique_ptr<storage::BackingStore> store;
+  Status st = storage::OpenRocksDbStore(store_options, &store);
+  if (!st.ok()) {
+    return Status(st.code(),
+                  fmt::format("cannot open the backing store in '{}': {}", options.data_dir,
+                              st.message()),
+                  st.errno_name().empty() ? nullptr : st.errno_name().c_str());
+  }
+  MEMSERVER_RETURN_IF_ERROR(Engine::Open(options.engine, std::move(store), &s->engine_));
+  s->service_ = std::make_unique<MemoryServiceImpl>(s->engine_.get());
+
+  // Both are process-wide switches read when a builder is created.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  int selected_port = 0;
+  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
+                           &selected_port);
+  // Without this, Linux's SO_REUSEPORT lets a second server share a port in
+  // use instead of failing.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(MaxReceiveMessageBytes(options.engine));
+  // Sends stay unlimited (gRPC's default): responses are made here, not
+  // taken from the network, and listings (ListProcesses, ListMappings,
+  // ListFiles) legitimately outgrow max_io_bytes on a busy server; each
+  // client sets the receive limit it can afford.
+  builder.RegisterService(s->service_.get());
+  s->grpc_server_ = builder.BuildAndStart();
+  if (s->grpc_server_ == nullptr || selected_port == 0) {
+    // ~Server (via Shutdown) checkpoints and closes the engine and RocksDB.
+    return Status::Unavailable(fmt::format(
+        "cannot listen on '{}': the port is in use or the host is not an address of this "
+        "machine",
+        options.listen_address));
+  }
+  s->port_ = selected_port;
+
+  grpc::HealthCheckServiceInterface* health = s->grpc_server_->GetHealthCheckService();
+  if (health == nullptr) return Status::Internal("gRPC health checking is not enabled");
+  health->SetServingStatus("", true);
+  health->SetServingStatus(std::string(kServiceName), true);
+
+  *server = std::move(s);
+  return Status::OK();
+}
+
+Server::~Server() { Shutdown(); }
+
+std::string Server::address() const {
+  const std::string& listen = options_.listen_address;
+  if (IsUnixAddress(listen)) return listen;
+  std::string host = listen.substr(0, listen.rfind(':'));
+  // A wildcard is not dialable: use the loopback of the same family.
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "[::]") host = "[::1]";
+  return fmt::format("{}:{}", host, port_);
+}
+
+Status Server::Shutdown(std::chrono::milliseconds grace) {
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
+  if (shut_down_) return shutdown_status_;
+  if (grpc_server_ != nullptr) {
+    // Stops accepting calls; in-flight calls run to completion until the
+    // deadline, then are cancelled. Returns once no handler is running.
+    grpc_server_->Shutdown(std::chrono::system_clock::now() + grace);
+    grpc_server_->Wait();
+  }
+  grpc_server_.reset();
+  service_.reset();
+  // No call is in flight and none can start: what Checkpoint requires. Also
+  // after a failed Start: Open consumed the previous run's checkpoint, and
+  // writing it back keeps those processes for the next attempt.
+  if (engine_ != nullptr) {
+    Status s = engine_->Checkpoint();
+    if (!s.ok()) {
+      shutdown_status_ = Status(s.code(), "checkpoint at shutdown failed: " + s.message(),
+                                s.errno_name().empty() ? nullptr : s.errno_name().c_str());
+    }
+  }
+  engine_.reset();  // closes RocksDB
+  shut_down_ = true;
+  shutdown_cv_.notify_all();
+  return shutdown_status_;
+}
+
+void Server::Wait() {
+  std::unique_lock<std::mutex> lock(shutdown_mu_);
+  shutdown_cv_.wait(lock, [this] { return shut_down_; });
+}
+
+}  // namespace memserver::service

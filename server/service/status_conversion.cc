@@ -1,0 +1,38 @@
+#include "server/service/status_conversion.h"
+
+#include "memserver/v1/memserver.pb.h"
+
+namespace memserver::service {
+
+namespace {
+
+v1::FaultKind ToProtoFaultKind(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kNone: return v1::FAULT_KIND_UNSPECIFIED;
+    case FaultKind::kMapError: return v1::SEGV_MAPERR;
+    case FaultKind::kAccessError: return v1::SEGV_ACCERR;
+    case FaultKind::kBusError: return v1::SIGBUS_ADRERR;
+  }
+  return v1::FAULT_KIND_UNSPECIFIED;
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+
+  v1::ErrorDetail detail;
+  detail.set_errno_name(status.errno_name());
+  detail.set_fault_kind(ToProtoFaultKind(status.fault_kind()));
+  detail.set_fault_address(status.fault_address());
+
+  v1::RpcStatus rpc_status;
+  rpc_status.set_code(static_cast<int32_t>(status.code()));
+  rpc_status.set_message(status.message());
+  rpc_status.add_details()->PackFrom(detail);
+
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), status.message(),
+                      rpc_status.SerializeAsString());
+}
+
+}  // namespace memserver::service
