@@ -151,6 +151,8 @@ Status Engine::Fork(Pid parent, Pid* child) {
   MEMSERVER_RETURN_IF_ERROR(Lookup(parent, &p));
   MEMSERVER_RETURN_IF_ERROR(AddProcess(parent, p->name(), &c));
   Status s = p->mm().ForkInto(&c->mm());
+  // The child inherits the malloc heap's bookkeeping with its memory.
+  if (s.ok() && !c->heap().Import(p->heap().Export())) s = Status::Internal("could not copy the heap state");
   if (!s.ok()) {
     Exit(c->pid());
     return s;

@@ -113,6 +113,9 @@ bool AddressSpace::TryGrowStackLocked(uint64_t addr) {
   if (CheckMapLimitsLocked(stack->start - new_start, false).ok()) {
     const uint64_t old_start = stack->start;
     const bool locked = stack->vm & kVmLocked;
+    if (locked && limits_.memlock != kUnlimited && locked_bytes_ + (old_start - new_start) > limits_.memlock) {
+      return false;  // a locked stack may not outgrow RLIMIT_MEMLOCK
+    }
     vmas_.SetStart(old_start, new_start);
     if (locked) {
       const Vma* grown = vmas_.Find(new_start);

@@ -241,6 +241,13 @@ Status AddressSpace::Msync(uint64_t addr, uint64_t length, uint32_t flags) {
   if (!vmas_.Covers(addr, end)) {
     return Status::FailedPrecondition(fmt::format("msync: [{:#x}, {:#x}) contains unmapped pages", addr, end), "ENOMEM");
   }
+  if (flags & kMsInvalidate) {
+    for (const Vma& v : vmas_.Intersecting(addr, end)) {
+      if (v.vm & kVmLocked) {
+        return Status::FailedPrecondition("MS_INVALIDATE on locked memory", "EBUSY");
+      }
+    }
+  }
   // Both MS_SYNC and MS_ASYNC write back now: the call returns once the
   // dirty pages of shared file mappings in the range are durable.
   for (const Vma& v : vmas_.Intersecting(addr, end)) {

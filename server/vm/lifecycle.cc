@@ -68,9 +68,10 @@ Status AddressSpace::Exec(const std::vector<LoadSegment>& segments, uint64_t ent
           if (!s.ok()) break;
         }
       }
-      if (mem_end > std::max(file_end, start)) {
+      const uint64_t anon_start = seg.filesz > 0 ? file_end : start;
+      if (mem_end > anon_start) {
         MmapArgs a;
-        a.addr = std::max(file_end, start);
+        a.addr = anon_start;
         a.length = mem_end - a.addr;
         a.prot = seg.prot;
         a.flags = kMapPrivate | kMapAnonymous | kMapFixed;
