@@ -10,6 +10,7 @@ PACKAGES=(
   libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libelf-dev
+  prometheus-cpp-dev prometheus
 )
 
 missing=()
