@@ -1,38 +1,35 @@
+// Client: construction, processes, mappings, byte access, introspection.
+// The other calls are in memory_calls.cc, heap_calls.cc and file_calls.cc.
 #include "client/lib/client.h"
-
-#include <grpcpp/grpcpp.h>
 
 #include <utility>
 
-#include "memserver/v1/memserver.grpc.pb.h"
+#include "client/lib/client_stub.h"
+#include "client/lib/proto_conversion.h"
 
 namespace memserver::client {
-
-namespace v1 = memserver::v1;
 
 // The client's constants are the wire's values.
 static_assert(kProtRead == v1::PROT_READ && kProtWrite == v1::PROT_WRITE &&
               kProtExec == v1::PROT_EXEC && kProtNone == v1::PROT_NONE);
 static_assert(kMapShared == v1::MAP_SHARED && kMapPrivate == v1::MAP_PRIVATE &&
               kMapFixed == v1::MAP_FIXED && kMapAnonymous == v1::MAP_ANONYMOUS &&
-              kMapFixedNoreplace == v1::MAP_FIXED_NOREPLACE);
-
-struct Client::Stub {
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::Memory::Stub> stub;
-  std::chrono::milliseconds deadline;
-
-  // Runs one unary RPC `method` with a deadline `deadline` from now; throws
-  // Error on a non-OK status.
-  template <class Request, class Response>
-  void Call(grpc::Status (v1::Memory::Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-            const Request& request, Response* response) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + deadline);
-    grpc::Status status = (stub.get()->*method)(&context, request, response);
-    if (!status.ok()) throw Error::FromStatus(status);
-  }
-};
+              kMapFixedNoreplace == v1::MAP_FIXED_NOREPLACE && kMapLocked == v1::MAP_LOCKED &&
+              kMapPopulate == v1::MAP_POPULATE);
+static_assert(kMremapMayMove == v1::MREMAP_MAYMOVE && kMremapFixed == v1::MREMAP_FIXED);
+static_assert(kMsAsync == v1::MS_ASYNC && kMsInvalidate == v1::MS_INVALIDATE &&
+              kMsSync == v1::MS_SYNC);
+static_assert(kMclCurrent == v1::MCL_CURRENT && kMclFuture == v1::MCL_FUTURE);
+static_assert(static_cast<int>(Advice::kNormal) == v1::MADV_NORMAL &&
+              static_cast<int>(Advice::kRandom) == v1::MADV_RANDOM &&
+              static_cast<int>(Advice::kSequential) == v1::MADV_SEQUENTIAL &&
+              static_cast<int>(Advice::kWillNeed) == v1::MADV_WILLNEED &&
+              static_cast<int>(Advice::kDontNeed) == v1::MADV_DONTNEED &&
+              static_cast<int>(Advice::kFree) == v1::MADV_FREE &&
+              static_cast<int>(Advice::kDontFork) == v1::MADV_DONTFORK &&
+              static_cast<int>(Advice::kDoFork) == v1::MADV_DOFORK &&
+              static_cast<int>(Advice::kWipeOnFork) == v1::MADV_WIPEONFORK &&
+              static_cast<int>(Advice::kKeepOnFork) == v1::MADV_KEEPONFORK);
 
 namespace {
 
@@ -40,54 +37,6 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const Cli
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-}
-
-ProcessStats FromProto(const v1::ProcessStats& p) {
-  ProcessStats s;
-  s.pid = p.pid();
-  s.name = p.name();
-  s.virtual_bytes = p.virtual_bytes();
-  s.mappings = p.mappings();
-  s.resident_pages = p.resident_pages();
-  s.swapped_pages = p.swapped_pages();
-  s.minor_faults = p.minor_faults();
-  s.major_faults = p.major_faults();
-  return s;
-}
-
-GlobalStats FromProto(const v1::GlobalStats& g) {
-  GlobalStats s;
-  s.page_size = g.page_size();
-  s.frames_total = g.frames_total();
-  s.frames_free = g.frames_free();
-  s.processes = g.processes();
-  s.pages = g.pages();
-  s.zero_pages = g.zero_pages();
-  s.swap_pages = g.swap_pages();
-  s.minor_faults = g.minor_faults();
-  s.major_faults = g.major_faults();
-  s.page_ins = g.page_ins();
-  s.page_outs = g.page_outs();
-  s.evictions = g.evictions();
-  s.clean_evictions = g.clean_evictions();
-  s.zero_evictions = g.zero_evictions();
-  s.policy = g.policy();
-  return s;
-}
-
-Mapping FromProto(const v1::Mapping& m) {
-  Mapping s;
-  s.start = m.start();
-  s.end = m.end();
-  s.prot = m.prot();
-  s.flags = m.flags();
-  s.resident_pages = m.resident_pages();
-  s.swapped_pages = m.swapped_pages();
-  return s;
-}
-
-Error MalformedAnswer(const std::string& what) {
-  return Error(grpc::StatusCode::INTERNAL, "malformed answer from the server: " + what);
 }
 
 }  // namespace
@@ -103,7 +52,6 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
 }
 
 Client::~Client() = default;
-
 
 Process Client::CreateProcess(std::string_view name) {
   v1::CreateProcessRequest request;
@@ -122,15 +70,26 @@ void Client::Exit(uint64_t pid) {
 }
 
 uint64_t Client::Mmap(uint64_t pid, uint64_t addr, uint64_t length, uint32_t prot, uint32_t flags) {
+  MmapArgs args;
+  args.addr = addr;
+  args.length = length;
+  args.prot = prot;
+  args.flags = flags;
+  return Mmap(pid, args);
+}
+
+uint64_t Client::Mmap(uint64_t pid, const MmapArgs& args) {
   v1::MmapRequest request;
   request.set_pid(pid);
-  request.set_addr(addr);
-  request.set_length(length);
-  request.set_prot(prot);
-  request.set_flags(flags);
+  request.set_addr(args.addr);
+  request.set_length(args.length);
+  request.set_prot(args.prot);
+  request.set_flags(args.flags);
+  request.set_path(args.path);
+  request.set_offset(args.offset);
   v1::MmapResponse response;
   stub_->Call(&v1::Memory::Stub::Mmap, request, &response);
-  if ((flags & (kMapFixed | kMapFixedNoreplace)) != 0 && response.addr() != addr) {
+  if ((args.flags & (kMapFixed | kMapFixedNoreplace)) != 0 && response.addr() != args.addr) {
     throw MalformedAnswer("fixed Mmap returned another address");
   }
   return response.addr();

@@ -10,7 +10,8 @@
 //
 // Guarantees of every call:
 //   - It is one unary RPC with a deadline of ClientOptions::deadline from the
-//     moment the call starts; there are no client-side retries.
+//     moment the call starts; there are no client-side retries. (UploadFile
+//     and DownloadFile are the exceptions: a sequence of such calls.)
 //   - On any non-OK status it throws memserver::client::Error (see error.h);
 //     a failed call changed nothing on the server (the API's contract), except
 //     that a DEADLINE_EXCEEDED or UNAVAILABLE call may or may not have run.
@@ -75,12 +76,69 @@ class Client {
   // kMapFixed / kMapFixedNoreplace. Returns the page-aligned start address.
   uint64_t Mmap(uint64_t pid, uint64_t addr, uint64_t length, uint32_t prot,
                 uint32_t flags = kMapPrivate | kMapAnonymous);
+  // The general form: also maps a file of the file store (args.path from
+  // page-aligned args.offset, kMapAnonymous not set), and takes kMapLocked
+  // and kMapPopulate. Mapping a page past end of file succeeds; accessing it
+  // is a bus error (FaultKind::kBusError).
+  uint64_t Mmap(uint64_t pid, const MmapArgs& args);
   // Unmaps the pages of [addr, addr + length); `addr` page-aligned. Pages
   // not mapped are ignored, as in POSIX.
   void Munmap(uint64_t pid, uint64_t addr, uint64_t length);
   // Sets the protection of [addr, addr + length); every page must be mapped
   // (FAILED_PRECONDITION [ENOMEM] otherwise).
   void Mprotect(uint64_t pid, uint64_t addr, uint64_t length, uint32_t prot);
+  // mremap(2): resizes the mapping at page-aligned `old_addr` from
+  // `old_size` to `new_size` bytes. Without kMremapMayMove it grows in place
+  // or fails (FAILED_PRECONDITION [ENOMEM]); with kMremapMayMove it may move;
+  // kMremapMayMove | kMremapFixed moves it to exactly `new_addr`. Returns the
+  // new start (checked: `old_addr` without kMremapMayMove, `new_addr` with
+  // kMremapFixed).
+  uint64_t Mremap(uint64_t pid, uint64_t old_addr, uint64_t old_size, uint64_t new_size,
+                  uint32_t flags = 0, uint64_t new_addr = 0);
+  // brk(2): moves the program break to `addr` and returns the new break;
+  // addr 0 only reports it. A break that cannot move (outside the heap, into
+  // a mapping, over RLIMIT_DATA) throws RESOURCE_EXHAUSTED [ENOMEM] and stays.
+  uint64_t Brk(uint64_t pid, uint64_t addr = 0);
+  // sbrk(3): moves the break by `increment` bytes (negative shrinks) and
+  // returns the break before the call. Failure throws as Brk.
+  uint64_t Sbrk(uint64_t pid, int64_t increment);
+  // mlock(2)/munlock(2) over [addr, addr + length): locked pages are made
+  // resident and never evicted. Bounded by the process's memlock limit
+  // (RESOURCE_EXHAUSTED [ENOMEM]) and a server-wide cap ([EAGAIN]).
+  void Mlock(uint64_t pid, uint64_t addr, uint64_t length);
+  void Munlock(uint64_t pid, uint64_t addr, uint64_t length);
+  // mlockall(2) with an OR of kMclCurrent/kMclFuture; munlockall(2).
+  void Mlockall(uint64_t pid, uint32_t flags);
+  void Munlockall(uint64_t pid);
+  // madvise(2) over [addr, addr + length); `addr` page-aligned.
+  void Madvise(uint64_t pid, uint64_t addr, uint64_t length, Advice advice);
+  // msync(2): with kMsSync, returns once the dirty pages of shared file
+  // mappings in the range are durable in the server's backing store.
+  void Msync(uint64_t pid, uint64_t addr, uint64_t length, uint32_t flags = kMsSync);
+
+  // --- Process lifecycle and limits ---------------------------------------
+  // fork(2): a copy-on-write copy of process `pid`; shared mappings stay
+  // shared. Returns the handle that owns the child (never pid 0).
+  Process Fork(uint64_t pid);
+  // execve(2)'s memory half: replaces the memory of `pid` with the ELF64
+  // executable `path` of the file store. A bad image is INVALID_ARGUMENT
+  // [ENOEXEC] and leaves the process as it was.
+  ExecImage Exec(uint64_t pid, std::string_view path);
+  // The limits of `pid`, every field set.
+  Limits GetLimits(uint64_t pid);
+  // Changes the fields of `limits` that are set; the others keep their value.
+  void SetLimits(uint64_t pid, const Limits& limits);
+
+  // --- Heap (a server-side malloc on the process's brk heap and mmap) -----
+  // Each returns the block's address. malloc(0) may return 0 or a unique
+  // pointer; realloc(0, n) is malloc(n); realloc(p, 0) frees p and returns 0.
+  // Freeing (or reallocating) an address malloc did not return, or one
+  // already freed, is INVALID_ARGUMENT and changes nothing; Free(0) does
+  // nothing.
+  uint64_t Malloc(uint64_t pid, uint64_t size);
+  uint64_t Calloc(uint64_t pid, uint64_t count, uint64_t size);
+  uint64_t Realloc(uint64_t pid, uint64_t addr, uint64_t size);
+  void Free(uint64_t pid, uint64_t addr);
 
   // --- Memory access -----------------------------------------------------
   // Reads exactly `length` bytes at any alignment, across pages and
@@ -100,8 +158,43 @@ class Client {
   // The mappings of `pid`, in the server's order (ascending addresses).
   std::vector<Mapping> ListMappings(uint64_t pid);
 
+  // --- File store ---------------------------------------------------------
+  // Files live in the server's backing store. Paths are absolute ("/a/b"),
+  // at most 4096 bytes. Data calls move at most the server's max I/O size.
+  //
+  // Creates an empty file; an existing one is ALREADY_EXISTS unless
+  // `truncate`, which empties it.
+  FileInfo CreateFile(std::string_view path, bool truncate = false);
+  // Writes `data` at `offset`, creating the file when missing and extending
+  // it as needed; durable on return (write-through).
+  FileInfo WriteFile(std::string_view path, uint64_t offset, std::string_view data);
+  // Up to `length` bytes from `offset`: fewer at end of file, none past it.
+  std::string ReadFile(std::string_view path, uint64_t offset, uint64_t length);
+  FileInfo StatFile(std::string_view path);
+  // Sets the size: shrinking drops the pages past the end (accesses there
+  // through a mapping become bus errors), growing adds zeros.
+  void TruncateFile(std::string_view path, uint64_t size);
+  void DeleteFile(std::string_view path);
+  // The files whose path starts with `prefix` ("" : all), in the server's order.
+  std::vector<FileInfo> ListFiles(std::string_view prefix = {});
+  // Copies the local file `local_path` to `remote_path` (created, or emptied
+  // when it exists) in WriteFile calls of kFileChunkBytes, and returns the
+  // remote file's info. Not atomic: when a call fails the remote file holds
+  // a prefix of the content; a local file that cannot be read at all
+  // leaves the remote file untouched. A local I/O error throws Error with
+  // the code of its errno (see LocalFileError in local_file.h: NOT_FOUND for
+  // ENOENT, PERMISSION_DENIED for EACCES, INVALID_ARGUMENT for EISDIR,
+  // RESOURCE_EXHAUSTED for ENOSPC, else UNKNOWN) and the errno name.
+  FileInfo UploadFile(const std::string& local_path, std::string_view remote_path);
+  // Copies the remote file `remote_path` to `local_path` (created or
+  // truncated) in ReadFile calls of kFileChunkBytes, until a short read;
+  // returns the bytes written. A missing remote file leaves the local one
+  // untouched. Errors as UploadFile.
+  uint64_t DownloadFile(std::string_view remote_path, const std::string& local_path);
+  static constexpr uint64_t kFileChunkBytes = 1 << 20;
+
  private:
-  struct Stub;  // wraps the generated stub; defined in client.cc
+  struct Stub;  // wraps the generated stub; defined in client_stub.h
   ClientOptions options_;
   std::unique_ptr<Stub> stub_;
 };

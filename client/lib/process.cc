@@ -65,6 +65,24 @@ uint64_t Process::Mmap(uint64_t addr, uint64_t length, uint32_t prot, uint32_t f
   return client_->Mmap(pid_, addr, length, prot, flags);
 }
 
+uint64_t Process::Mmap(const MmapArgs& args) {
+  CheckOwned("Mmap");
+  return client_->Mmap(pid_, args);
+}
+
+uint64_t Process::MmapFile(std::string_view path, uint64_t offset, uint64_t length, uint32_t prot,
+                           uint32_t flags, uint64_t addr) {
+  CheckOwned("MmapFile");
+  MmapArgs args;
+  args.addr = addr;
+  args.length = length;
+  args.prot = prot;
+  args.flags = flags;
+  args.path = std::string(path);
+  args.offset = offset;
+  return client_->Mmap(pid_, args);
+}
+
 void Process::Munmap(uint64_t addr, uint64_t length) {
   CheckOwned("Munmap");
   client_->Munmap(pid_, addr, length);
@@ -73,6 +91,52 @@ void Process::Munmap(uint64_t addr, uint64_t length) {
 void Process::Mprotect(uint64_t addr, uint64_t length, uint32_t prot) {
   CheckOwned("Mprotect");
   client_->Mprotect(pid_, addr, length, prot);
+}
+
+uint64_t Process::Mremap(uint64_t old_addr, uint64_t old_size, uint64_t new_size, uint32_t flags,
+                         uint64_t new_addr) {
+  CheckOwned("Mremap");
+  return client_->Mremap(pid_, old_addr, old_size, new_size, flags, new_addr);
+}
+
+uint64_t Process::Brk(uint64_t addr) {
+  CheckOwned("Brk");
+  return client_->Brk(pid_, addr);
+}
+
+uint64_t Process::Sbrk(int64_t increment) {
+  CheckOwned("Sbrk");
+  return client_->Sbrk(pid_, increment);
+}
+
+void Process::Mlock(uint64_t addr, uint64_t length) {
+  CheckOwned("Mlock");
+  client_->Mlock(pid_, addr, length);
+}
+
+void Process::Munlock(uint64_t addr, uint64_t length) {
+  CheckOwned("Munlock");
+  client_->Munlock(pid_, addr, length);
+}
+
+void Process::Mlockall(uint32_t flags) {
+  CheckOwned("Mlockall");
+  client_->Mlockall(pid_, flags);
+}
+
+void Process::Munlockall() {
+  CheckOwned("Munlockall");
+  client_->Munlockall(pid_);
+}
+
+void Process::Madvise(uint64_t addr, uint64_t length, Advice advice) {
+  CheckOwned("Madvise");
+  client_->Madvise(pid_, addr, length, advice);
+}
+
+void Process::Msync(uint64_t addr, uint64_t length, uint32_t flags) {
+  CheckOwned("Msync");
+  client_->Msync(pid_, addr, length, flags);
 }
 
 std::string Process::Read(uint64_t addr, uint64_t length) {
@@ -93,6 +157,46 @@ ProcessStats Process::Stats() {
 std::vector<Mapping> Process::Mappings() {
   CheckOwned("Mappings");
   return client_->ListMappings(pid_);
+}
+
+Process Process::Fork() {
+  CheckOwned("Fork");
+  return client_->Fork(pid_);
+}
+
+ExecImage Process::Exec(std::string_view path) {
+  CheckOwned("Exec");
+  return client_->Exec(pid_, path);
+}
+
+Limits Process::GetLimits() {
+  CheckOwned("GetLimits");
+  return client_->GetLimits(pid_);
+}
+
+void Process::SetLimits(const Limits& limits) {
+  CheckOwned("SetLimits");
+  client_->SetLimits(pid_, limits);
+}
+
+uint64_t Process::Malloc(uint64_t size) {
+  CheckOwned("Malloc");
+  return client_->Malloc(pid_, size);
+}
+
+uint64_t Process::Calloc(uint64_t count, uint64_t size) {
+  CheckOwned("Calloc");
+  return client_->Calloc(pid_, count, size);
+}
+
+uint64_t Process::Realloc(uint64_t addr, uint64_t size) {
+  CheckOwned("Realloc");
+  return client_->Realloc(pid_, addr, size);
+}
+
+void Process::Free(uint64_t addr) {
+  CheckOwned("Free");
+  client_->Free(pid_, addr);
 }
 
 }  // namespace memserver::client

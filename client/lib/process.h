@@ -58,12 +58,43 @@ class Process {
   // See Client::Mmap; `addr` is a hint (0: none) unless flags has kMapFixed*.
   uint64_t Mmap(uint64_t addr, uint64_t length, uint32_t prot = kProtRead | kProtWrite,
                 uint32_t flags = kMapPrivate | kMapAnonymous);
+  // See Client::Mmap(pid, MmapArgs): anonymous or file mappings, any flags.
+  uint64_t Mmap(const MmapArgs& args);
+  // Maps `length` bytes of the file-store file `path` from page-aligned
+  // `offset`: Mmap(MmapArgs) without kMapAnonymous.
+  uint64_t MmapFile(std::string_view path, uint64_t offset, uint64_t length,
+                    uint32_t prot = kProtRead | kProtWrite, uint32_t flags = kMapShared,
+                    uint64_t addr = 0);
   void Munmap(uint64_t addr, uint64_t length);
   void Mprotect(uint64_t addr, uint64_t length, uint32_t prot);
+  uint64_t Mremap(uint64_t old_addr, uint64_t old_size, uint64_t new_size, uint32_t flags = 0,
+                  uint64_t new_addr = 0);
+  uint64_t Brk(uint64_t addr = 0);
+  uint64_t Sbrk(int64_t increment);
+  void Mlock(uint64_t addr, uint64_t length);
+  void Munlock(uint64_t addr, uint64_t length);
+  void Mlockall(uint32_t flags);
+  void Munlockall();
+  void Madvise(uint64_t addr, uint64_t length, Advice advice);
+  void Msync(uint64_t addr, uint64_t length, uint32_t flags = kMsSync);
   std::string Read(uint64_t addr, uint64_t length);
   void Write(uint64_t addr, std::string_view data);
   ProcessStats Stats();
   std::vector<Mapping> Mappings();
+
+  // fork(2): a copy-on-write child, owned by the returned handle (which
+  // borrows the same Client). This handle keeps owning the parent.
+  Process Fork();
+  // Replaces this process's memory with the file-store executable `path`.
+  ExecImage Exec(std::string_view path);
+  Limits GetLimits();
+  void SetLimits(const Limits& limits);
+
+  // The server-side allocator on this process's heap (see Client::Malloc).
+  uint64_t Malloc(uint64_t size);
+  uint64_t Calloc(uint64_t count, uint64_t size);
+  uint64_t Realloc(uint64_t addr, uint64_t size);
+  void Free(uint64_t addr);
 
   // Typed access in the client's byte order and layout (the server stores
   // bytes): sizeof(T) bytes at `addr`, any alignment, one RPC each.

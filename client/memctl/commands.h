@@ -3,7 +3,8 @@
 //
 // Parsing and running are separate: each Add*Commands() declares its
 // subcommands on the CLI11 app and registers an action per subcommand; main
-// parses the command line, then runs the action of the subcommand given.
+// parses the command line, then runs the action of the subcommand given (the
+// innermost one for a command group such as `file put`).
 // Actions report failures by throwing (client::Error from the server,
 // std::runtime_error for local problems such as an unreadable file).
 #pragma once
@@ -51,6 +52,9 @@ class CommandTable {
   void Add(CLI::App* command, Action action) { entries_.emplace_back(command, std::move(action)); }
   // The action registered for `command`, or nullptr.
   const Action* Find(const CLI::App* command) const;
+  // The action of the subcommand `app` parsed: for a group (`file put`) the
+  // innermost one. nullptr when none was parsed or it has no action.
+  const Action* FindParsed(const CLI::App& app) const;
 
  private:
   std::vector<std::pair<const CLI::App*, Action>> entries_;
@@ -61,12 +65,30 @@ class CommandTable {
 CLI::Validator NumberArg();  // see ParseNumber
 CLI::Validator SizeArg();    // see ParseSize
 CLI::Validator ProtArg();    // see ParseProt
+CLI::Validator SignedSizeArg();  // see ParseSignedSize
+CLI::Validator LimitArg();   // see ParseLimit
+CLI::Validator AdviceArg();  // see ParseAdvice; rewrites to the advice's number
 
-// create, exit, stat, ps.
+// Adds the required positional PID (decimal or hex) bound to `pid`.
+CLI::Option* AddPidArg(CLI::App* command, uint64_t& pid);
+
+// Declares the global options (into `options`) and every subcommand of
+// memctl on `app`, registering their actions in `table`.
+void AddAllCommands(CLI::App& app, GlobalOptions& options, CommandTable& table);
+
+// create, exit, fork, exec, stat, ps, limits.
 void AddProcessCommands(CLI::App& app, CommandTable& table);
-// mmap, munmap, mprotect, pmap.
+// mmap, munmap, mprotect, mremap.
 void AddMemoryCommands(CLI::App& app, CommandTable& table);
+// pmap, smaps.
+void AddUsageCommands(CLI::App& app, CommandTable& table);
+// mlock, munlock, mlockall, munlockall, madvise, msync.
+void AddAdviceCommands(CLI::App& app, CommandTable& table);
+// brk, sbrk, malloc, calloc, realloc, free.
+void AddHeapCommands(CLI::App& app, CommandTable& table);
 // read, write.
 void AddIoCommands(CLI::App& app, CommandTable& table);
+// file put, get, cat, ls, stat, rm, truncate, create.
+void AddFileCommands(CLI::App& app, CommandTable& table);
 
 }  // namespace memserver::memctl

@@ -6,7 +6,6 @@
 #include <stdexcept>
 #include <utility>
 
-#include "client/lib/types.h"
 
 namespace memserver::memctl {
 
@@ -36,7 +35,8 @@ std::string FormatMapFlags(uint32_t flags) {
   const std::pair<uint32_t, const char*> kNames[] = {
       {client::kMapPrivate, "private"}, {client::kMapShared, "shared"},
       {client::kMapAnonymous, "anon"},  {client::kMapFixed, "fixed"},
-      {client::kMapFixedNoreplace, "fixed-noreplace"}};
+      {client::kMapFixedNoreplace, "fixed-noreplace"}, {client::kMapLocked, "locked"},
+      {client::kMapPopulate, "populate"}};
   for (const auto& [bit, name] : kNames) {
     if (flags & bit) {
       words.emplace_back(name);
@@ -46,6 +46,31 @@ std::string FormatMapFlags(uint32_t flags) {
   if (flags != 0) words.push_back(fmt::format("{:#x}", flags));
   if (words.empty()) return "-";
   return fmt::format("{}", fmt::join(words, ","));
+}
+
+std::string FormatLimit(std::optional<uint64_t> limit) {
+  if (!limit) return "-";
+  if (*limit == client::kUnlimited) return "unlimited";
+  return FormatSize(*limit);
+}
+
+std::string FormatLimits(const client::Limits& limits) {
+  Table t({"limit", "value"}, {false, true});
+  t.AddRow({"as", FormatLimit(limits.as)});
+  t.AddRow({"data", FormatLimit(limits.data)});
+  t.AddRow({"stack", FormatLimit(limits.stack)});
+  t.AddRow({"memlock", FormatLimit(limits.memlock)});
+  return t.ToString();
+}
+
+std::string FormatExecImage(const client::ExecImage& image) {
+  Table t({"exec", ""}, {});
+  t.AddRow({"entry", FormatAddress(image.entry)});
+  t.AddRow({"load base", FormatAddress(image.load_base)});
+  t.AddRow({"brk", FormatAddress(image.brk_start)});
+  t.AddRow({"stack", FormatAddress(image.stack_bottom) + "-" + FormatAddress(image.stack_top)});
+  t.AddRow({"segments", std::to_string(image.segments)});
+  return t.ToString();
 }
 
 std::string Printable(std::string_view text, size_t max_length) {

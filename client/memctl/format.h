@@ -1,11 +1,15 @@
-// Human-readable output of memctl: sizes, protections, flags, tables, and
-// text that came from the server (shown safely on a terminal).
+// Human-readable output of memctl: sizes, protections, flags, limits, exec
+// images, tables, and text that came from the server (shown safely on a
+// terminal).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "client/lib/types.h"
 
 namespace memserver::memctl {
 
@@ -19,9 +23,21 @@ std::string FormatAddress(uint64_t address);
 // "rwx" with '-' for missing bits: "rw-", "r--", "---".
 std::string FormatProt(uint32_t prot);
 
-// Mapping flags as words: "private", "shared", plus "anon", "fixed" and any
-// unknown bits in hex: "private,anon".
+// Mapping flags as words: "private", "shared", plus "anon", "fixed",
+// "fixed-noreplace", "locked", "populate" and any unknown bits in hex:
+// "private,anon".
 std::string FormatMapFlags(uint32_t flags);
+
+// A resource limit: "unlimited" for client::kUnlimited, else FormatSize;
+// "-" when unset. Reads back with ParseLimit.
+std::string FormatLimit(std::optional<uint64_t> limit);
+
+// The limits, one "name  value" line each (as, data, stack, memlock).
+std::string FormatLimits(const client::Limits& limits);
+
+// Where exec put the program, one "name  value" line each: entry, load base,
+// brk, stack ([bottom, top) as "0x...-0x..."), segments.
+std::string FormatExecImage(const client::ExecImage& image);
 
 // `text` with every byte outside printable ASCII replaced by '?', cut to
 // `max_length` bytes: names chosen by remote users never drive the terminal.

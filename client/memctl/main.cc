@@ -27,19 +27,8 @@ std::string DescribeFault(const Error& e) {
 int Run(int argc, char** argv) {
   memserver::memctl::GlobalOptions options;
   CLI::App app("memctl: inspect and drive the processes of a memserver", "memctl");
-  app.require_subcommand(1);
-  app.add_option("--server,-s", options.server, "Server address host:port")
-      ->envname("MEMSERVER_ADDRESS")
-      ->capture_default_str();
-  app.add_option("--timeout", options.timeout_seconds, "Deadline of each call, in seconds")
-      ->check(CLI::Range(0.001, 86400.0))
-      ->capture_default_str();
-  app.footer("Numbers: decimal or 0x hex. Lengths also take units: 4096, 4KiB, 1MiB.");
-
   memserver::memctl::CommandTable table;
-  memserver::memctl::AddProcessCommands(app, table);
-  memserver::memctl::AddMemoryCommands(app, table);
-  memserver::memctl::AddIoCommands(app, table);
+  memserver::memctl::AddAllCommands(app, options, table);
 
   try {
     app.parse(argc, argv);
@@ -50,14 +39,12 @@ int Run(int argc, char** argv) {
 
   memserver::memctl::Context context(options, std::cout);
   try {
-    for (const CLI::App* command : app.get_subcommands()) {
-      const memserver::memctl::Action* action = table.Find(command);
-      if (action == nullptr) {
-        std::cerr << "memctl: no action for command " << command->get_name() << "\n";
-        return kExitError;
-      }
-      (*action)(context);
+    const memserver::memctl::Action* action = table.FindParsed(app);
+    if (action == nullptr) {
+      std::cerr << "memctl: no action for this command\n";
+      return kExitError;
     }
+    (*action)(context);
     std::cout.flush();
     if (!std::cout) {
       std::cerr << "memctl: cannot write to standard output\n";

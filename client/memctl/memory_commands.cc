@@ -1,6 +1,4 @@
-// memctl's mapping commands: mmap, munmap, mprotect, pmap.
-#include <fmt/format.h>
-
+// memctl's mapping commands: mmap, munmap, mprotect, mremap.
 #include <ostream>
 
 #include "client/memctl/commands.h"
@@ -18,12 +16,18 @@ struct MmapArgs {
   bool shared = false;
   bool fixed = false;
   bool fixed_noreplace = false;
+  std::string file;
+  uint64_t offset = 0;
+  bool populate = false;
+  bool locked = false;
+  CLI::Option* file_option = nullptr;
 };
 
 void AddMmap(CLI::App& app, CommandTable& table) {
-  auto* cmd = app.add_subcommand("mmap", "Map anonymous memory into a process and print its address");
+  auto* cmd = app.add_subcommand(
+      "mmap", "Map anonymous memory, or a file of the file store, and print its address");
   auto a = std::make_shared<MmapArgs>();
-  cmd->add_option("PID", a->pid, "Process id")->required()->transform(NumberArg())->type_name("NUMBER");
+  AddPidArg(cmd, a->pid);
   cmd->add_option("LENGTH", a->length, "Bytes, rounded up to pages (4096, 4KiB, 1MiB)")
       ->required()
       ->transform(SizeArg())->type_name("SIZE");
@@ -39,11 +43,31 @@ void AddMmap(CLI::App& app, CommandTable& table) {
                                          "MAP_FIXED_NOREPLACE: map exactly at --addr, fail if taken");
   fixed->needs(addr)->excludes(noreplace);
   noreplace->needs(addr);
+  a->file_option = cmd->add_option("--file", a->file, "Map this file of the file store (not anonymous)")
+                       ->type_name("PATH");
+  cmd->add_option("--offset", a->offset, "Page-aligned byte offset in the --file")
+      ->transform(SizeArg())
+      ->type_name("SIZE")
+      ->needs(a->file_option);
+  cmd->add_flag("--populate", a->populate, "MAP_POPULATE: fault every page in before returning");
+  cmd->add_flag("--locked", a->locked, "MAP_LOCKED: lock the pages in memory, as mlock");
   table.Add(cmd, [a](Context& ctx) {
-    uint32_t flags = client::kMapAnonymous | (a->shared ? client::kMapShared : client::kMapPrivate);
-    if (a->fixed) flags |= client::kMapFixed;
-    if (a->fixed_noreplace) flags |= client::kMapFixedNoreplace;
-    uint64_t addr = ctx.client().Mmap(a->pid, a->addr, a->length, a->prot, flags);
+    client::MmapArgs args;
+    args.addr = a->addr;
+    args.length = a->length;
+    args.prot = a->prot;
+    args.flags = a->shared ? client::kMapShared : client::kMapPrivate;
+    if (a->file_option->count() > 0) {
+      args.path = a->file;
+      args.offset = a->offset;
+    } else {
+      args.flags |= client::kMapAnonymous;
+    }
+    if (a->fixed) args.flags |= client::kMapFixed;
+    if (a->fixed_noreplace) args.flags |= client::kMapFixedNoreplace;
+    if (a->populate) args.flags |= client::kMapPopulate;
+    if (a->locked) args.flags |= client::kMapLocked;
+    uint64_t addr = ctx.client().Mmap(a->pid, args);
     ctx.out() << FormatAddress(addr) << "\n";
   });
 }
@@ -56,7 +80,7 @@ struct RangeArgs {
 };
 
 void AddRangeOptions(CLI::App* cmd, RangeArgs& r) {
-  cmd->add_option("PID", r.pid, "Process id")->required()->transform(NumberArg())->type_name("NUMBER");
+  AddPidArg(cmd, r.pid);
   cmd->add_option("ADDR", r.addr, "Page-aligned start address")->required()->transform(NumberArg())->type_name("NUMBER");
   cmd->add_option("LENGTH", r.length, "Bytes (4096, 4KiB, 1MiB)")->required()->transform(SizeArg())->type_name("SIZE");
 }
@@ -78,29 +102,36 @@ void AddMprotect(CLI::App& app, CommandTable& table) {
   table.Add(cmd, [r](Context& ctx) { ctx.client().Mprotect(r->pid, r->addr, r->length, r->prot); });
 }
 
-void AddPmap(CLI::App& app, CommandTable& table) {
-  auto* cmd = app.add_subcommand("pmap", "List the mappings of a process");
-  auto pid = std::make_shared<uint64_t>(0);
-  cmd->add_option("PID", *pid, "Process id")->required()->transform(NumberArg())->type_name("NUMBER");
-  table.Add(cmd, [pid](Context& ctx) {
-    client::Stats stats = ctx.client().GetStats(*pid);
-    uint64_t page_size = stats.global.page_size;
-    std::vector<client::Mapping> mappings = ctx.client().ListMappings(*pid);
-    ctx.out() << fmt::format("{}:   {}\n", *pid, Printable(stats.process.name));
-    Table t({"START", "END", "SIZE", "PROT", "FLAGS", "RSS", "SWAP"},
-            {false, false, true, false, false, true, true});
-    uint64_t size = 0, resident = 0, swapped = 0;
-    for (const client::Mapping& m : mappings) {
-      t.AddRow({fmt::format("{:016x}", m.start), fmt::format("{:016x}", m.end),
-                FormatSize(m.end - m.start), FormatProt(m.prot), FormatMapFlags(m.flags),
-                FormatSize(m.resident_pages * page_size), FormatSize(m.swapped_pages * page_size)});
-      size += m.end - m.start;
-      resident += m.resident_pages;
-      swapped += m.swapped_pages;
-    }
-    t.AddRow({"total", "", FormatSize(size), "", "", FormatSize(resident * page_size),
-              FormatSize(swapped * page_size)});
-    ctx.out() << t.ToString();
+struct MremapArgs {
+  uint64_t pid = 0;
+  uint64_t addr = 0;
+  uint64_t old_size = 0;
+  uint64_t new_size = 0;
+  bool may_move = false;
+  uint64_t new_addr = 0;
+  CLI::Option* fixed = nullptr;
+};
+
+void AddMremap(CLI::App& app, CommandTable& table) {
+  auto* cmd = app.add_subcommand(
+      "mremap", "Resize the mapping at ADDR from OLD to NEW bytes and print its address");
+  auto a = std::make_shared<MremapArgs>();
+  AddPidArg(cmd, a->pid);
+  cmd->add_option("ADDR", a->addr, "Page-aligned start of the mapping")
+      ->required()->transform(NumberArg())->type_name("NUMBER");
+  cmd->add_option("OLD", a->old_size, "Current size in bytes")
+      ->required()->transform(SizeArg())->type_name("SIZE");
+  cmd->add_option("NEW", a->new_size, "New size in bytes")
+      ->required()->transform(SizeArg())->type_name("SIZE");
+  cmd->add_flag("--maymove", a->may_move, "MREMAP_MAYMOVE: move the mapping if it cannot grow in place");
+  a->fixed = cmd->add_option("--fixed", a->new_addr,
+                             "MREMAP_FIXED (implies --maymove): move it to exactly this address")
+                 ->transform(NumberArg())->type_name("ADDR");
+  table.Add(cmd, [a](Context& ctx) {
+    uint32_t flags = a->may_move ? client::kMremapMayMove : 0;
+    if (a->fixed->count() > 0) flags |= client::kMremapMayMove | client::kMremapFixed;
+    uint64_t addr = ctx.client().Mremap(a->pid, a->addr, a->old_size, a->new_size, flags, a->new_addr);
+    ctx.out() << FormatAddress(addr) << "\n";
   });
 }
 
@@ -110,7 +141,7 @@ void AddMemoryCommands(CLI::App& app, CommandTable& table) {
   AddMmap(app, table);
   AddMunmap(app, table);
   AddMprotect(app, table);
-  AddPmap(app, table);
+  AddMremap(app, table);
 }
 
 }  // namespace memserver::memctl

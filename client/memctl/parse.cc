@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <limits>
+#include <utility>
 
 #include "client/lib/types.h"
 
@@ -75,6 +76,59 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
   if (shift < 0) return std::nullopt;
   if (*value > (kMax >> shift)) return std::nullopt;
   return *value << shift;
+}
+
+std::optional<int64_t> ParseSignedSize(std::string_view text) {
+  bool negative = false;
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
+    negative = text.front() == '-';
+    text.remove_prefix(1);
+  }
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) return std::nullopt;
+  std::optional<uint64_t> magnitude = ParseSize(text);
+  if (!magnitude) return std::nullopt;
+  constexpr uint64_t kMaxPositive = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (negative) {
+    if (*magnitude > kMaxPositive + 1) return std::nullopt;
+    if (*magnitude == kMaxPositive + 1) return std::numeric_limits<int64_t>::min();
+    return -static_cast<int64_t>(*magnitude);
+  }
+  if (*magnitude > kMaxPositive) return std::nullopt;
+  return static_cast<int64_t>(*magnitude);
+}
+
+std::optional<uint64_t> ParseLimit(std::string_view text) {
+  std::string t = Lower(text);
+  if (t == "unlimited" || t == "infinity") return client::kUnlimited;
+  return ParseSize(text);
+}
+
+namespace {
+
+constexpr std::pair<client::Advice, const char*> kAdviceNames[] = {
+    {client::Advice::kNormal, "normal"},         {client::Advice::kRandom, "random"},
+    {client::Advice::kSequential, "sequential"}, {client::Advice::kWillNeed, "willneed"},
+    {client::Advice::kDontNeed, "dontneed"},     {client::Advice::kFree, "free"},
+    {client::Advice::kDontFork, "dontfork"},     {client::Advice::kDoFork, "dofork"},
+    {client::Advice::kWipeOnFork, "wipeonfork"}, {client::Advice::kKeepOnFork, "keeponfork"},
+};
+
+}  // namespace
+
+std::optional<client::Advice> ParseAdvice(std::string_view text) {
+  std::string t = Lower(text);
+  if (t.rfind("madv_", 0) == 0) t.erase(0, 5);
+  for (const auto& [advice, name] : kAdviceNames) {
+    if (t == name) return advice;
+  }
+  return std::nullopt;
+}
+
+std::string AdviceName(client::Advice advice) {
+  for (const auto& [value, name] : kAdviceNames) {
+    if (value == advice) return name;
+  }
+  return std::to_string(static_cast<int>(advice));
 }
 
 std::optional<uint32_t> ParseProt(std::string_view text) {

@@ -1,4 +1,5 @@
-// Parsing of memctl's arguments: numbers, byte sizes, protections, hex bytes.
+// Parsing of memctl's arguments: numbers, byte sizes (signed too), limits,
+// protections, madvise advice names, hex bytes.
 // Every function accepts the whole text or nothing (std::nullopt): no
 // trailing garbage, no sign, no silent overflow.
 #pragma once
@@ -7,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "client/lib/types.h"
 
 namespace memserver::memctl {
 
@@ -19,6 +22,24 @@ std::optional<uint64_t> ParseNumber(std::string_view text);
 // G/GiB/GB, T/TiB/TB. Every unit is binary (1K = 1KiB = 1024), as
 // memserverd's --memory. Examples: "4096", "4KiB", "1MiB", "0x1000".
 std::optional<uint64_t> ParseSize(std::string_view text);
+
+// A byte count that may be negative (sbrk's increment): an optional '+' or
+// '-' followed by a size as ParseSize; the result fits int64_t
+// ("-4096", "+1MiB", "-0x1000", "-9223372036854775808").
+std::optional<int64_t> ParseSignedSize(std::string_view text);
+
+// A resource limit: "unlimited" or "infinity" (case-insensitive) is
+// client::kUnlimited; anything else is a size as ParseSize.
+std::optional<uint64_t> ParseLimit(std::string_view text);
+
+// madvise advice by its Linux name without MADV_, case-insensitive, with or
+// without the "madv_" prefix: normal, random, sequential, willneed,
+// dontneed, free, dontfork, dofork, wipeonfork, keeponfork.
+std::optional<client::Advice> ParseAdvice(std::string_view text);
+
+// The name ParseAdvice reads back ("dontneed"), or the number for a value
+// outside the enum.
+std::string AdviceName(client::Advice advice);
 
 // Protection bits (OR of kProt*): "none" (or "-"), or a set of the letters
 // r, w, x in any order, each at most once, '-' allowed as a placeholder

@@ -1,4 +1,4 @@
-// memctl's process commands: create, exit, stat, ps.
+// memctl's process commands: create, exit, fork, exec, stat, ps, limits.
 #include <fmt/format.h>
 
 #include <ostream>
@@ -24,8 +24,66 @@ void AddCreate(CLI::App& app, CommandTable& table) {
 void AddExit(CLI::App& app, CommandTable& table) {
   auto* cmd = app.add_subcommand("exit", "End a process: unmap everything and free its memory");
   auto pid = std::make_shared<uint64_t>(0);
-  cmd->add_option("PID", *pid, "Process id")->required()->transform(NumberArg())->type_name("NUMBER");
+  AddPidArg(cmd, *pid);
   table.Add(cmd, [pid](Context& ctx) { ctx.client().Exit(*pid); });
+}
+
+void AddFork(CLI::App& app, CommandTable& table) {
+  auto* cmd = app.add_subcommand("fork", "Fork a process (copy-on-write) and print the child's pid");
+  auto pid = std::make_shared<uint64_t>(0);
+  AddPidArg(cmd, *pid);
+  table.Add(cmd, [pid](Context& ctx) {
+    // The child outlives memctl: release the handle instead of exiting it.
+    uint64_t child = ctx.client().Fork(*pid).Release();
+    ctx.out() << child << "\n";
+  });
+}
+
+void AddExec(CLI::App& app, CommandTable& table) {
+  auto* cmd = app.add_subcommand(
+      "exec", "Replace a process's memory with an ELF executable of the file store");
+  struct Args {
+    uint64_t pid = 0;
+    std::string path;
+  };
+  auto a = std::make_shared<Args>();
+  AddPidArg(cmd, a->pid);
+  cmd->add_option("PATH", a->path, "Executable in the file store (see `memctl file put`)")
+      ->required()
+      ->type_name("PATH");
+  table.Add(cmd, [a](Context& ctx) { ctx.out() << FormatExecImage(ctx.client().Exec(a->pid, a->path)); });
+}
+
+struct LimitsArgs {
+  uint64_t pid = 0;
+  uint64_t as = 0, data = 0, stack = 0, memlock = 0;
+  CLI::Option *as_option = nullptr, *data_option = nullptr, *stack_option = nullptr,
+              *memlock_option = nullptr;
+};
+
+void AddLimits(CLI::App& app, CommandTable& table) {
+  auto* cmd = app.add_subcommand(
+      "limits", "Print a process's resource limits; with options, set those first");
+  auto a = std::make_shared<LimitsArgs>();
+  AddPidArg(cmd, a->pid);
+  auto limit = [&](const char* name, uint64_t& value, const char* what) {
+    return cmd->add_option(name, value, what)->transform(LimitArg())->type_name("LIMIT");
+  };
+  a->as_option = limit("--as", a->as, "RLIMIT_AS: total mapped bytes ('unlimited' or a size)");
+  a->data_option = limit("--data", a->data, "RLIMIT_DATA: private writable mappings and heap");
+  a->stack_option = limit("--stack", a->stack, "RLIMIT_STACK: how far the stack may grow");
+  a->memlock_option = limit("--memlock", a->memlock, "RLIMIT_MEMLOCK: mlocked bytes");
+  table.Add(cmd, [a](Context& ctx) {
+    client::Limits update;
+    if (a->as_option->count() > 0) update.as = a->as;
+    if (a->data_option->count() > 0) update.data = a->data;
+    if (a->stack_option->count() > 0) update.stack = a->stack;
+    if (a->memlock_option->count() > 0) update.memlock = a->memlock;
+    if (update.as || update.data || update.stack || update.memlock) {
+      ctx.client().SetLimits(a->pid, update);
+    }
+    ctx.out() << FormatLimits(ctx.client().GetLimits(a->pid));
+  });
 }
 
 std::string Pages(uint64_t pages, uint32_t page_size) {
@@ -45,6 +103,8 @@ void PrintGlobal(std::ostream& out, const client::GlobalStats& g) {
   t.AddRow({"paging", fmt::format("{} in, {} out", g.page_ins, g.page_outs)});
   t.AddRow({"evictions", fmt::format("{} ({} clean, {} zero)", g.evictions, g.clean_evictions,
                                      g.zero_evictions)});
+  t.AddRow({"locked", Pages(g.locked_pages, g.page_size)});
+  t.AddRow({"files", std::to_string(g.files)});
   out << t.ToString();
 }
 
@@ -55,6 +115,14 @@ void PrintProcess(std::ostream& out, const client::ProcessStats& p, uint32_t pag
   t.AddRow({"resident", Pages(p.resident_pages, page_size)});
   t.AddRow({"swapped", Pages(p.swapped_pages, page_size)});
   t.AddRow({"faults", fmt::format("{} minor, {} major", p.minor_faults, p.major_faults)});
+  t.AddRow({"brk", FormatAddress(p.brk)});
+  t.AddRow({"locked", FormatSize(p.locked_bytes)});
+  t.AddRow({"usage", fmt::format("rss {}, pss {}, uss {}, swap {}", FormatSize(p.usage.rss),
+                                 FormatSize(p.usage.pss), FormatSize(p.usage.uss),
+                                 FormatSize(p.usage.swap))});
+  t.AddRow({"limits", fmt::format("as {}, data {}, stack {}, memlock {}", FormatLimit(p.limits.as),
+                                  FormatLimit(p.limits.data), FormatLimit(p.limits.stack),
+                                  FormatLimit(p.limits.memlock))});
   out << t.ToString();
 }
 
@@ -97,8 +165,11 @@ void AddPs(CLI::App& app, CommandTable& table) {
 void AddProcessCommands(CLI::App& app, CommandTable& table) {
   AddCreate(app, table);
   AddExit(app, table);
+  AddFork(app, table);
+  AddExec(app, table);
   AddStat(app, table);
   AddPs(app, table);
+  AddLimits(app, table);
 }
 
 }  // namespace memserver::memctl

@@ -185,13 +185,18 @@ TEST_F(MemctlE2eTest, SessionOverRealServerThenCleanShutdown) {
   EXPECT_EQ(fields[5], "1");
   EXPECT_EQ(LinesWith(ps, "PID").size(), 1u) << ps;
 
-  // pmap: the mapping, read-only now.
+  // pmap (as pmap -x): the mapping, read-only now, both pages resident and dirty.
   std::string pmap = RunOk({"pmap", pid});
   std::vector<std::string> mapping = LinesWith(pmap, fmt::format("{:016x}", addr));
   ASSERT_EQ(mapping.size(), 1u) << pmap;
-  EXPECT_NE(mapping[0].find(fmt::format("{:016x}", addr + 8192)), std::string::npos) << pmap;
-  EXPECT_NE(mapping[0].find("r--"), std::string::npos) << pmap;
-  EXPECT_NE(mapping[0].find("private,anon"), std::string::npos) << pmap;
+  std::vector<std::string> columns = Fields(mapping[0]);
+  ASSERT_EQ(columns.size(), 9u) << pmap;  // Address Kbytes RSS Dirty Mode Offset [ anon ]
+  EXPECT_EQ(columns[1], "8") << pmap;
+  EXPECT_EQ(columns[2], "8") << pmap;
+  EXPECT_EQ(columns[3], "8") << pmap;
+  EXPECT_EQ(columns[4], "r--p") << pmap;
+  EXPECT_EQ(columns[5], "00000000") << pmap;
+  EXPECT_NE(mapping[0].find("[ anon ]"), std::string::npos) << pmap;
 
   // munmap: the mapping is gone and reading faults.
   EXPECT_EQ(RunOk({"munmap", pid, a, "8KiB"}), "");
