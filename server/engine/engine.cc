@@ -80,6 +80,11 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
   std::unique_ptr<Engine> e(new Engine(options, std::move(store)));
   e->pager_ = std::make_unique<Pager>(options, e->store_.get(), std::move(policy));
   MEMSERVER_RETURN_IF_ERROR(FileStore::Open(e->store_.get(), e->pager_.get(), &e->files_));
+  // truncate(2) discards private copies of the pages it cuts, in every
+  // process that maps the file privately.
+  e->files_->SetTruncateListener([raw = e.get()](const MemoryObject* object, uint64_t from_index) {
+    for (const std::shared_ptr<Process>& p : raw->Snapshot()) p->mm().DiscardPrivateCopies(object, from_index);
+  });
   // A checkpoint of a graceful shutdown brings the processes back; swap of
   // a crashed run is discarded and its processes reported lost.
   MEMSERVER_RETURN_IF_ERROR(e->Restore());

@@ -150,6 +150,11 @@ Status FileStore::Lookup(const std::string& path, std::shared_ptr<MemoryObject>*
   return Status::OK();
 }
 
+void FileStore::SetTruncateListener(TruncateListener listener) {
+  std::lock_guard<std::mutex> l(mu_);
+  truncate_listener_ = std::move(listener);
+}
+
 Status FileStore::OpenObject(const std::string& path, std::shared_ptr<MemoryObject>* object) {
   return Lookup(path, object);
 }
@@ -174,7 +179,9 @@ Status FileStore::Write(const std::string& path, uint64_t offset, std::string_vi
     const uint64_t end = offset + data.size();
     if (end > object->size()) {
       ReleaseBatch none;
-      MEMSERVER_RETURN_IF_ERROR(object->Resize(end, &none));
+      Page* tail = nullptr;
+      MEMSERVER_RETURN_IF_ERROR(object->Resize(end, &none, &tail));
+      if (tail != nullptr) touched.push_back(tail);
       storage::WriteBatch wb;
       std::string record;
       PersistInode(object->inode(), end, path, &wb, &record);
@@ -235,19 +242,33 @@ Status FileStore::Truncate(const std::string& path, uint64_t size) {
   MEMSERVER_RETURN_IF_ERROR(Lookup(path, &object));
   const uint64_t ps = pager_->page_size();
   ReleaseBatch release;
+  uint64_t old_size;
   {
     std::unique_lock<std::shared_mutex> ol(object->mu());
-    MEMSERVER_RETURN_IF_ERROR(object->Resize(size, &release));
+    old_size = object->size();
+    Page* tail = nullptr;
+    MEMSERVER_RETURN_IF_ERROR(object->Resize(size, &release, &tail));
     storage::WriteBatch wb;
     std::string record;
     PersistInode(object->inode(), size, path, &wb, &record);
     MEMSERVER_RETURN_IF_ERROR(store_->Write(wb, /*sync=*/true));
+    std::vector<Page*> touched;
+    if (tail != nullptr) touched.push_back(tail);
     if (size % ps != 0) {
-      if (Page* last = object->Find(size / ps)) MEMSERVER_RETURN_IF_ERROR(pager_->Sync({last}));
+      if (Page* last = object->Find(size / ps)) touched.push_back(last);
     }
+    if (!touched.empty()) MEMSERVER_RETURN_IF_ERROR(pager_->Sync(touched));
   }
   MEMSERVER_RETURN_IF_ERROR(pager_->Flush(&release));
-  return DeletePageKeys(object->inode(), (size + ps - 1) / ps);
+  const uint64_t keep = (size + ps - 1) / ps;
+  MEMSERVER_RETURN_IF_ERROR(DeletePageKeys(object->inode(), keep));
+  TruncateListener listener;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    listener = truncate_listener_;
+  }
+  if (size < old_size && listener) listener(object.get(), keep);
+  return Status::OK();
 }
 
 Status FileStore::Delete(const std::string& path) {

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,6 +70,13 @@ class FileStore {
 
   static Status ValidatePath(const std::string& path);
 
+  // Called when a truncation shrank a file, with the file's page cache and
+  // the first page index wholly cut, after every FileStore and object lock
+  // is released: the engine drops private copies of the cut pages
+  // (AddressSpace::DiscardPrivateCopies), as truncate(2) does.
+  using TruncateListener = std::function<void(const MemoryObject* object, uint64_t from_index)>;
+  void SetTruncateListener(TruncateListener listener);
+
  private:
   struct Inode {
     uint32_t number;
@@ -88,6 +96,7 @@ class FileStore {
   std::mutex mu_;
   std::map<std::string, Inode> files_;  // GUARDED_BY(mu_), by path
   uint32_t next_inode_ = 1;             // GUARDED_BY(mu_)
+  TruncateListener truncate_listener_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace memserver

@@ -114,6 +114,12 @@ class AddressSpace {
   ProcessLimits limits() const;
   Status SetLimits(const ProcessLimits& limits);
 
+  // truncate(2)'s unmap_mapping_range(..., even_cows=1): drops this
+  // process's private copies of `object` pages with index >= from_index, so
+  // a page cut by truncation and later grown back reads the file again, not
+  // the discarded copy. Pages of locked mappings are unlocked first.
+  void DiscardPrivateCopies(const MemoryObject* object, uint64_t from_index);
+
   // Unmaps everything (writing back shared file pages); later calls fail
   // with NotFound. Idempotent.
   void Teardown();

@@ -32,9 +32,18 @@ Page* MemoryObject::FindOrCreate(uint64_t index) {
   return page;
 }
 
-Status MemoryObject::Resize(uint64_t new_size, ReleaseBatch* batch) {
+Status MemoryObject::Resize(uint64_t new_size, ReleaseBatch* batch, Page** tail) {
   const uint64_t ps = pager_->page_size();
   const uint64_t old_size = size();
+  if (tail != nullptr) *tail = nullptr;
+  if (new_size > old_size && old_size % ps != 0) {
+    // Zeroed before the size changes, so no reader of the grown file sees
+    // what a mapping left past the old end.
+    Page* last = FindOrCreate(old_size / ps);
+    const uint32_t off = static_cast<uint32_t>(old_size % ps);
+    MEMSERVER_RETURN_IF_ERROR(pager_->Zero(last, off, static_cast<uint32_t>(ps) - off, nullptr));
+    if (tail != nullptr) *tail = last;
+  }
   size_.store(new_size, std::memory_order_release);
   if (new_size >= old_size) return Status::OK();
   const uint64_t keep = (new_size + ps - 1) / ps;

@@ -61,8 +61,11 @@ class MemoryObject {
 
   // REQUIRES: mu() exclusive. Sets the size; pages wholly past the new end
   // are dropped from the cache (file keys past the end are deleted by the
-  // file store). The partial last page is zeroed past the end.
-  Status Resize(uint64_t new_size, ReleaseBatch* batch);
+  // file store). The partial last page is zeroed past the end. Growing from
+  // a partial last page zeroes that page past the old end too (bytes a
+  // shared mapping wrote past EOF never become file data, as POSIX says);
+  // *tail is then that page, which the caller must make durable.
+  Status Resize(uint64_t new_size, ReleaseBatch* batch, Page** tail = nullptr);
 
   // Calls fn(index, page) for cached pages with index in [begin, end).
   // REQUIRES: mu() held.

@@ -299,10 +299,6 @@ TEST_F(FileMappingTest, MappingEntirelyPastEndOfFileGivesBusErrors) {
 }
 
 TEST_F(FileMappingTest, TruncationDiscardsPrivateCopiesOfCutPages) {
-  GTEST_SKIP() << "engine bug: a MAP_PRIVATE page copied before the file was truncated below it comes back "
-                  "with its old private content once the file grows again; Linux (truncate_pagecache: "
-                  "unmap_mapping_range(..., even_cows=1)) discards such copies, so the page reads the file's "
-                  "zeros";
   PutPatternFile("/f", 1, 2 * kPage);
   const Pid pid = NewProcess();
   const uint64_t at = MapFile(pid, "/f", 2 * kPage, kMapPrivate);
@@ -316,11 +312,33 @@ TEST_F(FileMappingTest, TruncationDiscardsPrivateCopiesOfCutPages) {
   ExpectInvariants();
 }
 
+TEST_F(FileMappingTest, TruncationKeepsThePrivateCopyOfThePartialLastPage) {
+  PutPatternFile("/f", 1, 2 * kPage);
+  const Pid pid = NewProcess();
+  const uint64_t at = MapFile(pid, "/f", 2 * kPage, kMapPrivate);
+  WriteBytes(pid, at + 10, "mine");
+  ASSERT_OK(engine().TruncateFile("/f", 100));  // page 0 is cut only partly
+  EXPECT_EQ(ReadBytes(pid, at + 10, 4), "mine");
+  EXPECT_FAULT(ReadStatus(pid, at + kPage), kBusError, at + kPage);
+  ExpectInvariants();
+}
+
+TEST_F(FileMappingTest, TruncationDiscardsPrivateCopiesInEveryProcess) {
+  PutPatternFile("/f", 1, 2 * kPage);
+  const Pid parent = NewProcess();
+  const uint64_t at = MapFile(parent, "/f", 2 * kPage, kMapPrivate);
+  WriteBytes(parent, at + kPage, "parent");
+  const Pid child = ForkOf(parent);
+  WriteBytes(child, at + kPage, "child");
+  ASSERT_OK(engine().TruncateFile("/f", kPage));
+  ASSERT_OK(engine().TruncateFile("/f", 2 * kPage));
+  EXPECT_TRUE(IsZero(parent, at + kPage, kPage));
+  EXPECT_TRUE(IsZero(child, at + kPage, kPage));
+  EXPECT_EQ(ReadBytes(child, at, 16), Pattern(1, 0, 16));  // the kept page still reads the file
+  ExpectInvariants();
+}
+
 TEST_F(FileMappingTest, ExtendingAFileZeroesWhatMappedWritesLeftPastItsEnd) {
-  GTEST_SKIP() << "engine bug: bytes written through a shared mapping past EOF (inside the last partial page) "
-                  "reappear in the file when WriteFile extends it; POSIX (mmap: the partial page past the end "
-                  "is zero-filled and never written out; write: a gap reads as zeros) and Linux (the EOF page "
-                  "is zeroed past i_size at writeback) give zeros";
   PutPatternFile("/f", 1, 100);
   const Pid pid = NewProcess();
   const uint64_t at = MapFile(pid, "/f", kPage, kMapShared);
@@ -336,6 +354,27 @@ TEST_F(FileMappingTest, ExtendingAFileZeroesWhatMappedWritesLeftPastItsEnd) {
   ASSERT_OK(engine().TruncateFile("/f", 2000));
   ASSERT_OK(engine().ReadFile("/f", 50, 1950, &data));
   EXPECT_EQ(data, std::string(1950, '\0'));
+}
+
+TEST_F(FileMappingTest, ExtendingAFileZeroesBytesPastItsEndThatReachedTheStore) {
+  PutPatternFile("/f", 1, 100);
+  {
+    const Pid pid = NewProcess();
+    const uint64_t at = MapFile(pid, "/f", kPage, kMapShared);
+    WriteBytes(pid, at + 200, "past the end");
+    ASSERT_OK(engine().Msync(pid, at, kPage, kMsSync));  // the whole page, tail included, is stored
+  }
+  Reopen();  // nothing cached: the extension must read the page back and zero its tail
+  FileInfo info;
+  ASSERT_OK(engine().WriteFile("/f", 300, "y", &info));
+  std::string data;
+  ASSERT_OK(engine().ReadFile("/f", 0, 301, &data));
+  EXPECT_EQ(data.substr(0, 100), Pattern(1, 0, 100));
+  EXPECT_EQ(data.substr(100, 200), std::string(200, '\0'));
+  EXPECT_EQ(data.substr(300), "y");
+  Reopen();  // and the zeroes are durable
+  ASSERT_OK(engine().ReadFile("/f", 100, 200, &data));
+  EXPECT_EQ(data, std::string(200, '\0'));
 }
 
 }  // namespace
