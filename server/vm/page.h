@@ -65,11 +65,14 @@ struct Page {
   FrameId frame = kNoFrame;         // valid in kResident, kPagingIn, kWritingOut
   uint16_t locks = 0;               // mlocked mappings covering the page
   PageState state = PageState::kZero;
-  bool dirty = false;
-  bool has_swap = false;            // a copy exists in the store
-  bool lazy_free = false;           // MADV_FREE: drop instead of writing out
+  bool dirty : 1 = false;
+  bool has_swap : 1 = false;        // a copy exists in the store
+  bool lazy_free : 1 = false;       // MADV_FREE: drop instead of writing out
 };
-static_assert(sizeof(Page) <= 32, "a Page is per-page metadata: keep it within 32 bytes");
+
+// Per mapped page the engine spends a Page (from PageSlab, no malloc header)
+// and an 8-byte PTE: 24 + 8 = 32 bytes.
+static_assert(sizeof(Page) <= 24, "a Page is per-page metadata: keep it within 24 bytes");
 
 // Striped locks for pages: a page's lock is chosen by its address, so a Page
 // costs no mutex of its own. A stripe's condition variable is notified on

@@ -71,7 +71,7 @@ void Pager::PrefetchAsync(std::vector<Page*> pages) {
 }
 
 Page* Pager::NewZeroPage() {
-  Page* page = new Page(next_page_id_.fetch_add(1, std::memory_order_relaxed));
+  Page* page = AllocPage(next_page_id_.fetch_add(1, std::memory_order_relaxed));
   pages_.fetch_add(1, std::memory_order_relaxed);
   zero_pages_.fetch_add(1, std::memory_order_relaxed);
   return page;
@@ -81,7 +81,7 @@ Page* Pager::RestorePage(uint64_t id, bool zero) {
   uint64_t next = next_page_id_.load();
   while (next <= id && !next_page_id_.compare_exchange_weak(next, id + 1)) {
   }
-  Page* page = new Page(id);
+  Page* page = AllocPage(id);
   pages_.fetch_add(1, std::memory_order_relaxed);
   if (zero) {
     zero_pages_.fetch_add(1, std::memory_order_relaxed);
@@ -94,7 +94,7 @@ Page* Pager::RestorePage(uint64_t id, bool zero) {
 }
 
 Page* Pager::NewFilePage(uint32_t inode, uint64_t index) {
-  Page* page = new Page(index, inode);
+  Page* page = AllocPage(index, inode);
   page->state = PageState::kSwapped;  // content is in the file store (or a hole)
   page->has_swap = true;
   pages_.fetch_add(1, std::memory_order_relaxed);
@@ -152,7 +152,8 @@ void Pager::Unref(Page* page, ReleaseBatch* batch) {
     }
   }
   pages_.fetch_sub(1, std::memory_order_relaxed);
-  delete page;
+  page->~Page();
+  slab_.Free(page);
 }
 
 Status Pager::Flush(ReleaseBatch* batch) {

@@ -48,6 +48,7 @@
 #include "server/frames/miss_observer.h"
 #include "server/frames/replacement_policy.h"
 #include "server/vm/page.h"
+#include "server/vm/page_slab.h"
 #include "storage/backing_store.h"
 
 namespace memserver {
@@ -207,6 +208,10 @@ class Pager {
 
   const EngineOptions options_;
   storage::BackingStore* const store_;
+  // Storage of every Page (declared early: destroyed after everything that
+  // could still free a page).
+  PageSlab slab_{sizeof(Page), alignof(Page)};
+  Page* AllocPage(uint64_t id, uint32_t inode = 0) { return new (slab_.Allocate()) Page(id, inode); }
   FramePool frames_;
   std::unique_ptr<ReplacementPolicy> policy_;
   MissObserver* const miss_observer_;  // policy_ when it wants misses announced, else null
