@@ -2,52 +2,49 @@
 //
 //   memserverd --listen 127.0.0.1:7070 --memory 256MiB --data-dir ./memserver-data
 //
-// Flags map onto ServerOptions (server/service/server.h). On SIGINT/SIGTERM
-// it stops accepting calls, lets in-flight calls finish, checkpoints every
-// process to the data directory (the next start on it serves them again) and
-// exits. Exit codes: 0 after a clean shutdown, 2 for invalid flags, 1 when
-// the server cannot start (port in use, unusable data directory, storage
-// failure) or the checkpoint at shutdown failed.
+// Options come from flags, MEMSERVER_* environment variables and a config
+// file (server/daemon/config.h: precedence command line > environment >
+// config file > default) and map onto ServerOptions
+// (server/service/server.h). Logs go to stderr, as text or JSON lines
+// (server/daemon/logging.h); the first lines state the effective
+// configuration and where each value came from, then the addresses served.
+// On SIGINT/SIGTERM it stops accepting calls, lets in-flight calls finish,
+// checkpoints every process to the data directory (the next start on it
+// serves them again) and exits. Exit codes: 0 after a clean shutdown (and
+// --help), 2 for invalid options, 1 when the server cannot start (port in
+// use, unusable data directory, storage failure) or the checkpoint at
+// shutdown failed.
+#include <absl/synchronization/mutex.h>
 #include <fmt/format.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <system_error>
 
+#include "server/daemon/config.h"
+#include "server/daemon/logging.h"
 #include "server/engine/engine.h"
-#include "server/frames/replacement_policy.h"
 #include "server/service/byte_size.h"
 #include "server/service/server.h"
 
 namespace {
 
 using memserver::Status;
+using memserver::daemon::LogEvent;
+using memserver::daemon::LogField;
 using memserver::service::FormatByteSize;
-using memserver::service::ParseByteSize;
 using memserver::service::Server;
-using memserver::service::ServerOptions;
 
 constexpr int kExitStartFailed = 1;
-constexpr int kExitBadFlags = 2;
-
-// A CLI11 check that accepts what ParseByteSize accepts.
-CLI::Validator ByteSizeValidator() {
-  return CLI::Validator(
-      [](std::string& text) {
-        uint64_t bytes = 0;
-        Status s = ParseByteSize(text, &bytes);
-        return s.ok() ? std::string() : s.message();
-      },
-      "SIZE");
-}
+constexpr int kExitBadOptions = 2;
 
 // Writes the port atomically (temporary file + rename): a reader polling
 // for the file never sees it half-written.
@@ -68,32 +65,61 @@ Status WritePortFile(const std::string& path, int port) {
   return Status::OK();
 }
 
+// One line: every option, its value and where it came from; in text
+// "name=value(source)", in JSON "name":{"value":...,"source":...}.
+void LogConfiguration(const memserver::daemon::DaemonConfig& config,
+                      const std::vector<memserver::daemon::EffectiveOption>& effective) {
+  const bool json = config.log_format == memserver::daemon::LogFormat::kJson;
+  std::vector<LogField> fields;
+  for (const auto& option : effective) {
+    const char* source = memserver::daemon::SourceName(option.source);
+    const std::string value = memserver::daemon::JsonQuote(option.value);
+    fields.push_back(LogField{option.name,
+                              json ? fmt::format("{{\"value\":{},\"source\":\"{}\"}}", value, source)
+                                   : fmt::format("{}({})", value, source),
+                              /*raw_json=*/true});
+  }
+  LogEvent(spdlog::level::info, "effective configuration", fields);
+}
+
 // What the engine found of the previous run on the same data directory.
+// Process names come from clients: they go out as field values, quoted.
 void LogRecovery(const memserver::Engine::Recovery& recovery) {
   if (recovery.restored && recovery.processes > 0) {
-    spdlog::info("restored {} processes from the checkpoint of the previous shutdown",
-                 recovery.processes);
+    LogEvent(spdlog::level::info,
+             fmt::format("restored {} processes from the checkpoint of the previous shutdown",
+                         recovery.processes),
+             {{"restored", std::to_string(recovery.processes)}});
   }
-  if (recovery.unclean && !recovery.lost.empty()) {
-    constexpr size_t kNamed = 20;
-    std::string lost;
-    for (size_t i = 0; i < recovery.lost.size() && i < kNamed; ++i) {
-      lost += fmt::format(" {}({})", recovery.lost[i].first, recovery.lost[i].second);
-    }
-    if (recovery.lost.size() > kNamed) {
-      lost += fmt::format(" and {} more", recovery.lost.size() - kNamed);
-    }
-    spdlog::warn("the previous run stopped without a checkpoint (crash?); its {} processes are "
-                 "lost:{}",
-                 recovery.lost.size(), lost);
-  } else if (recovery.unclean) {
+  if (!recovery.unclean) return;
+  if (recovery.lost.empty()) {
     spdlog::warn("the previous run stopped without a checkpoint (crash?); it hosted no processes");
+    return;
   }
+  constexpr size_t kNamed = 20;
+  std::string lost;
+  for (size_t i = 0; i < recovery.lost.size() && i < kNamed; ++i) {
+    lost += fmt::format("{}{}({})", i == 0 ? "" : " ", recovery.lost[i].first, recovery.lost[i].second);
+  }
+  if (recovery.lost.size() > kNamed) lost += fmt::format(" and {} more", recovery.lost.size() - kNamed);
+  LogEvent(spdlog::level::warn,
+           fmt::format("the previous run stopped without a checkpoint (crash?); its {} processes "
+                       "could not be restored",
+                       recovery.lost.size()),
+           {{"lost_count", std::to_string(recovery.lost.size())}, {"lost", lost}});
+}
+
+std::string MetricsAddress(const Server& server, const std::string& listen) {
+  if (server.metrics_port() == 0) return "off";
+  return fmt::format("{}:{}", listen.substr(0, listen.rfind(':')), server.metrics_port());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // gRPC's absl::Mutex runs deadlock-cycle detection on every lock in
+  // Debian's build of absl: 2-3% of a loaded server's CPU under perf.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Block the shutdown signals before any thread starts, so every thread
   // (gRPC's, RocksDB's) inherits the mask and only sigwait below sees them.
   sigset_t shutdown_signals;
@@ -102,61 +128,44 @@ int main(int argc, char** argv) {
   sigaddset(&shutdown_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
 
-  ServerOptions options;
-  std::string memory = "256MiB";
-  std::string max_io = "4MiB";
-  std::string port_file;
-  std::string log_level = "info";
-
-  CLI::App app("memserverd: a gRPC server hosting the virtual memory of remote processes",
-               "memserverd");
-  app.add_option("--listen", options.listen_address,
-                 "host:port to listen on (port 0: any free port)")
-      ->capture_default_str();
-  app.add_option("--memory", memory, "RAM of the frame pool (B, KiB, MiB, GiB or K, M, G)")
-      ->check(ByteSizeValidator())
-      ->capture_default_str();
-  app.add_option("--page-size", options.engine.page_size,
-                 "page size in bytes, a power of two in [4096, 1MiB]")
-      ->capture_default_str();
-  app.add_option("--data-dir", options.data_dir, "directory of the RocksDB backing store")
-      ->capture_default_str();
-  app.add_option("--policy", options.engine.policy, "page replacement policy")
-      ->check(CLI::IsMember(memserver::ReplacementPolicyNames()))
-      ->capture_default_str();
-  app.add_option("--max-io", max_io, "largest byte count of one Read or Write")
-      ->check(ByteSizeValidator())
-      ->capture_default_str();
-  app.add_option("--address-bits", options.engine.address_bits,
-                 "width of each process's virtual address space, in [32, 56]")
-      ->capture_default_str();
-  app.add_option("--port-file", port_file,
-                 "write the bound port number to FILE once listening (with --listen host:0)");
-  app.add_option("--log-level", log_level, "log level")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
-      ->capture_default_str();
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);  // prints help, or the error and a hint
-    return code == 0 ? 0 : kExitBadFlags;
+  memserver::daemon::DaemonConfig config;
+  std::vector<memserver::daemon::EffectiveOption> effective;
+  memserver::daemon::ParseOutcome parsed = memserver::daemon::ParseDaemonConfig(
+      argc, argv, [](const char* name) { return static_cast<const char*>(std::getenv(name)); },
+      &config, &effective);
+  if (!parsed.run) {
+    std::fputs(parsed.output.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+    return parsed.exit_code;
   }
-  // Both were validated by their checks above.
-  ParseByteSize(memory, &options.engine.memory_bytes);
-  ParseByteSize(max_io, &options.engine.max_io_bytes);
+  memserver::daemon::SetUpLogging(config.log_format, spdlog::level::from_str(config.log_level));
+  LogConfiguration(config, effective);
 
-  spdlog::set_default_logger(spdlog::stderr_color_mt("memserverd"));
-  spdlog::set_level(spdlog::level::from_str(log_level));
-
+  const auto start_time = std::chrono::steady_clock::now();
   std::unique_ptr<Server> server;
-  Status s = Server::Start(options, &server);
+  Status s = Server::Start(config.server, &server);
   if (!s.ok()) {
     spdlog::error("memserverd cannot start: {}", s.ToString());
-    return s.code() == memserver::StatusCode::kInvalidArgument ? kExitBadFlags : kExitStartFailed;
+    return s.code() == memserver::StatusCode::kInvalidArgument ? kExitBadOptions : kExitStartFailed;
   }
-  if (!port_file.empty()) {
-    s = WritePortFile(port_file, server->port());
+  const memserver::EngineOptions& engine = server->engine()->options();
+  const auto start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - start_time)
+                            .count();
+  LogEvent(spdlog::level::info, "memserverd listening on " + server->address(),
+           {{"memory", FormatByteSize(engine.memory_bytes)},
+            {"frames", std::to_string(server->engine()->GetGlobalStats().frames_total)},
+            {"page_size", std::to_string(engine.page_size)},
+            {"policy", engine.policy},
+            {"data_dir", config.server.data_dir},
+            {"max_io", FormatByteSize(engine.max_io_bytes)},
+            {"address_bits", std::to_string(engine.address_bits)},
+            {"metrics", MetricsAddress(*server, config.server.metrics_listen_address)},
+            {"start_ms", std::to_string(start_ms)}});
+
+  LogRecovery(server->engine()->recovery());
+  // Last: whoever waits for the port file finds the start-up lines logged.
+  if (!config.port_file.empty()) {
+    s = WritePortFile(config.port_file, server->port());
     if (!s.ok()) {
       spdlog::error("memserverd: {}", s.ToString());
       server->Shutdown();
@@ -164,25 +173,19 @@ int main(int argc, char** argv) {
     }
   }
 
-  const memserver::EngineOptions& engine = server->engine()->options();
-  spdlog::info(
-      "memserverd listening on {} memory={} frames={} page_size={} policy={} data_dir={} "
-      "max_io={} address_bits={}",
-      server->address(), FormatByteSize(engine.memory_bytes),
-      server->engine()->GetGlobalStats().frames_total, engine.page_size, engine.policy,
-      options.data_dir, FormatByteSize(engine.max_io_bytes), engine.address_bits);
-
-  LogRecovery(server->engine()->recovery());
-
   int signal_number = 0;
   sigwait(&shutdown_signals, &signal_number);
   spdlog::info("memserverd received {}, shutting down (in-flight calls finish)",
                signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  const auto stop_time = std::chrono::steady_clock::now();
   s = server->Shutdown();
   if (!s.ok()) {
     spdlog::error("memserverd stopped, but {}", s.ToString());
     return kExitStartFailed;
   }
-  spdlog::info("memserverd stopped");
+  LogEvent(spdlog::level::info, "memserverd stopped",
+           {{"shutdown_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - stop_time)
+                                               .count())}});
   return 0;
 }

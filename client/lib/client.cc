@@ -53,9 +53,11 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
 
 Client::~Client() = default;
 
-Process Client::CreateProcess(std::string_view name) {
+Process Client::CreateProcess(std::string_view name, std::chrono::milliseconds lease) {
+  if (lease.count() < 0) throw Error(grpc::StatusCode::INVALID_ARGUMENT, "a lease cannot be negative");
   v1::CreateProcessRequest request;
   request.set_name(std::string(name));
+  request.set_lease_ms(static_cast<uint64_t>(lease.count()));
   v1::CreateProcessResponse response;
   stub_->Call(&v1::Memory::Stub::CreateProcess, request, &response);
   if (response.pid() == 0) throw MalformedAnswer("CreateProcess returned pid 0");
@@ -67,6 +69,13 @@ void Client::Exit(uint64_t pid) {
   request.set_pid(pid);
   v1::ExitResponse response;
   stub_->Call(&v1::Memory::Stub::Exit, request, &response);
+}
+
+void Client::RenewLease(uint64_t pid) {
+  v1::RenewLeaseRequest request;
+  request.set_pid(pid);
+  v1::RenewLeaseResponse response;
+  stub_->Call(&v1::Memory::Stub::RenewLease, request, &response);
 }
 
 uint64_t Client::Mmap(uint64_t pid, uint64_t addr, uint64_t length, uint32_t prot, uint32_t flags) {

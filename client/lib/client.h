@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client/lib/batch.h"
 #include "client/lib/error.h"
 #include "client/lib/process.h"
 #include "client/lib/types.h"
@@ -64,10 +65,19 @@ class Client {
   // --- Processes ---------------------------------------------------------
   // Creates an empty process named `name` (at most 256 bytes) and returns the
   // handle that exits it on destruction. The pid is never 0.
-  Process CreateProcess(std::string_view name = {});
+  // With a `lease` > 0 the process holds a lease of that length (whole
+  // milliseconds, at most 30 days: INVALID_ARGUMENT beyond): unless
+  // RenewLease is called within `lease` of the last renewal, the server exits
+  // it, so a crashed client leaks nothing. 0: no lease, it lives until Exit.
+  Process CreateProcess(std::string_view name = {},
+                        std::chrono::milliseconds lease = std::chrono::milliseconds(0));
   // Ends process `pid`: unmaps everything and frees its frames and swap.
   // NOT_FOUND [ESRCH] when no such process is alive.
   void Exit(uint64_t pid);
+  // Extends the lease of `pid` by its full length from now. NOT_FOUND
+  // [ESRCH] when no such process is alive (also once its lease expired),
+  // FAILED_PRECONDITION when it was created without a lease.
+  void RenewLease(uint64_t pid);
 
   // --- Mappings ----------------------------------------------------------
   // Maps `length` bytes (rounded up to pages) with protection `prot` (OR of
@@ -148,6 +158,11 @@ class Client {
   std::string Read(uint64_t pid, uint64_t addr, uint64_t length);
   // Writes all of `data` at `addr`; a faulting write changes nothing.
   void Write(uint64_t pid, uint64_t addr, std::string_view data);
+  // Runs `batch`'s reads and writes on `pid` in one Access call, in order,
+  // and returns one result per op (batch.h). A refused batch throws Error.
+  // For many batches in a row, AccessSession (access_session.h) keeps one
+  // stream open instead.
+  std::vector<OpResult> Access(uint64_t pid, const Batch& batch);
 
   // --- Introspection -----------------------------------------------------
   // Process `pid`'s statistics and the server's, from one RPC.
@@ -194,6 +209,7 @@ class Client {
   static constexpr uint64_t kFileChunkBytes = 1 << 20;
 
  private:
+  friend class AccessSession;  // runs its stream on stub_
   struct Stub;  // wraps the generated stub; defined in client_stub.h
   ClientOptions options_;
   std::unique_ptr<Stub> stub_;

@@ -30,6 +30,11 @@ void Process::Exit() {
   client_->Exit(Release());
 }
 
+void Process::RenewLease() {
+  CheckOwned("RenewLease");
+  client_->RenewLease(pid_);
+}
+
 void Process::ExitQuietly() noexcept {
   if (pid_ == 0) return;
   uint64_t pid = Release();

@@ -54,6 +54,8 @@ class Process {
   // Exits the process now and leaves the handle empty, also when Exit fails
   // (the error is thrown; the process is then not owned by anyone).
   void Exit();
+  // See Client::RenewLease.
+  void RenewLease();
 
   // See Client::Mmap; `addr` is a hint (0: none) unless flags has kMapFixed*.
   uint64_t Mmap(uint64_t addr, uint64_t length, uint32_t prot = kProtRead | kProtWrite,

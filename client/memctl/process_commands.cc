@@ -1,9 +1,12 @@
-// memctl's process commands: create, exit, fork, exec, stat, ps, limits.
+// memctl's process commands: create, exit, renew, fork, exec, stat, ps,
+// limits.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <ostream>
 
 #include "client/memctl/commands.h"
+#include "client/memctl/duration.h"
 #include "client/memctl/format.h"
 
 namespace memserver::memctl {
@@ -14,11 +17,38 @@ void AddCreate(CLI::App& app, CommandTable& table) {
   auto* cmd = app.add_subcommand("create", "Create an empty process and print its pid");
   auto name = std::make_shared<std::string>();
   cmd->add_option("--name,-n", *name, "Name shown by ps (at most 256 bytes)")->type_name("NAME");
-  table.Add(cmd, [name](Context& ctx) {
+  auto lease_ms = std::make_shared<uint64_t>(0);
+  auto* lease = cmd->add_option("--lease", *lease_ms,
+                                "Give the process a lease (30s, 1500ms, 5m, 2h, 1d; at most 30 "
+                                "days): the server exits it unless 'memctl renew PID' is run "
+                                "within that time")
+                    ->transform(CLI::Validator(
+                        [](std::string& text) -> std::string {
+                          auto ms = ParseDurationMs(text);
+                          if (!ms) return "'" + text + "' is not a duration (30s, 1500ms, 5m, 2h, 1d)";
+                          text = std::to_string(*ms);
+                          return "";
+                        },
+                        "", ""))
+                    ->type_name("DURATION");
+  cmd->add_option("--lease-ms", *lease_ms, "The same lease in milliseconds")
+      ->transform(NumberArg())
+      ->type_name("MS")
+      ->excludes(lease);
+  table.Add(cmd, [name, lease_ms](Context& ctx) {
     // The process outlives memctl: release the handle instead of exiting it.
-    uint64_t pid = ctx.client().CreateProcess(*name).Release();
+    uint64_t pid =
+        ctx.client().CreateProcess(*name, std::chrono::milliseconds(*lease_ms)).Release();
     ctx.out() << pid << "\n";
   });
+}
+
+void AddRenew(CLI::App& app, CommandTable& table) {
+  auto* cmd = app.add_subcommand(
+      "renew", "Renew a process's lease: it now ends its full length from now");
+  auto pid = std::make_shared<uint64_t>(0);
+  AddPidArg(cmd, *pid);
+  table.Add(cmd, [pid](Context& ctx) { ctx.client().RenewLease(*pid); });
 }
 
 void AddExit(CLI::App& app, CommandTable& table) {
@@ -165,6 +195,7 @@ void AddPs(CLI::App& app, CommandTable& table) {
 void AddProcessCommands(CLI::App& app, CommandTable& table) {
   AddCreate(app, table);
   AddExit(app, table);
+  AddRenew(app, table);
   AddFork(app, table);
   AddExec(app, table);
   AddStat(app, table);

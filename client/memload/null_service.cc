@@ -14,6 +14,48 @@ grpc::Status TooLarge(uint64_t length) {
                                   length, kNullMaxIoBytes));
 }
 
+void InvalidOp(v1::AccessResult* result, const char* message) {
+  result->mutable_status()->set_code(grpc::StatusCode::INVALID_ARGUMENT);
+  result->mutable_status()->set_message(message);
+}
+
+// One batch: the shape checks of memserverd, then a result per op with no
+// memory work behind it.
+grpc::Status NullBatch(const v1::AccessRequest& request, v1::AccessResponse* response) {
+  if (request.ops_size() > kNullMaxAccessOps) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        fmt::format("batch has {} ops, more than the limit of {}",
+                                    request.ops_size(), kNullMaxAccessOps));
+  }
+  uint64_t total = 0;
+  for (const v1::AccessOp& op : request.ops()) {
+    const uint64_t bytes = op.kind() == v1::AccessOp::READ    ? op.length()
+                           : op.kind() == v1::AccessOp::WRITE ? op.data().size()
+                                                              : 0;
+    if (bytes > kNullMaxIoBytes - total) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          fmt::format("batch moves more than the null target's I/O bound of {} "
+                                      "bytes",
+                                      kNullMaxIoBytes));
+    }
+    total += bytes;
+  }
+  response->mutable_results()->Reserve(request.ops_size());
+  for (const v1::AccessOp& op : request.ops()) {
+    v1::AccessResult* result = response->add_results();
+    if (op.kind() == v1::AccessOp::READ) {
+      if (op.length() == 0) {
+        InvalidOp(result, "read length must be > 0");
+      } else {
+        result->mutable_data()->assign(static_cast<size_t>(op.length()), '\0');
+      }
+    } else if (op.kind() != v1::AccessOp::WRITE) {
+      InvalidOp(result, "op kind is neither READ nor WRITE");
+    }
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 grpc::Status NullMemoryService::CreateProcess(grpc::ServerContext*,
@@ -64,6 +106,34 @@ grpc::Status NullMemoryService::Read(grpc::ServerContext*, const v1::ReadRequest
 grpc::Status NullMemoryService::Write(grpc::ServerContext*, const v1::WriteRequest* request,
                                       v1::WriteResponse*) {
   if (request->data().size() > kNullMaxIoBytes) return TooLarge(request->data().size());
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::Access(grpc::ServerContext*, const v1::AccessRequest* request,
+                                       v1::AccessResponse* response) {
+  response->set_tag(request->tag());
+  return NullBatch(*request, response);
+}
+
+grpc::Status NullMemoryService::AccessStream(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::AccessResponse, v1::AccessRequest>* stream) {
+  v1::AccessRequest request;
+  v1::AccessResponse response;
+  while (!context->IsCancelled() && stream->Read(&request)) {
+    response.Clear();
+    response.set_tag(request.tag());
+    const grpc::Status s = NullBatch(request, &response);
+    if (!s.ok()) {
+      response.clear_results();
+      response.mutable_status()->set_code(s.error_code());
+      response.mutable_status()->set_message(s.error_message());
+    }
+    if (!stream->Write(response)) break;
+  }
+  if (context->IsCancelled()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED, "the access stream was cancelled");
+  }
   return grpc::Status::OK;
 }
 

@@ -8,12 +8,20 @@
 //   Read           returns `length` zero bytes
 //   GetStats       returns zeros (and the pid asked for)
 //   ListProcesses, ListMappings  return empty lists
+//   Access         one result per op: `length` zero bytes for a READ, an
+//                  empty OK result for a WRITE
+//   AccessStream   the same per request, answered in order with its tag,
+//                  until the client half-closes or the call is cancelled
 //
 // Requests are still validated the way memserverd validates them where it
 // costs nothing, so error paths can be exercised too: a Read or Mmap of
 // length 0 is INVALID_ARGUMENT, a Read or Write over kNullMaxIoBytes is
 // RESOURCE_EXHAUSTED (checked before anything is allocated), a process name
-// over 256 bytes is INVALID_ARGUMENT. Nothing is remembered between calls
+// over 256 bytes is INVALID_ARGUMENT; a batch of more than kNullMaxAccessOps
+// ops is INVALID_ARGUMENT and one moving more than kNullMaxIoBytes is
+// RESOURCE_EXHAUSTED (on a stream: the response's status, the stream goes
+// on), and inside a batch a READ of length 0 or an op of unknown kind gets
+// an INVALID_ARGUMENT result. Nothing is remembered between calls
 // but the pid counter.
 //
 // Thread-safety: every RPC may run concurrently.
@@ -28,6 +36,7 @@ namespace memserver::memload {
 
 inline constexpr uint64_t kNullMmapAddress = 0x7f0000000000;
 inline constexpr uint64_t kNullMaxIoBytes = uint64_t{4} << 20;
+inline constexpr int kNullMaxAccessOps = 4096;  // as memserverd's kMaxAccessOps
 
 class NullMemoryService final : public v1::Memory::Service {
  public:
@@ -49,6 +58,11 @@ class NullMemoryService final : public v1::Memory::Service {
                     v1::ReadResponse* response) override;
   grpc::Status Write(grpc::ServerContext* context, const v1::WriteRequest* request,
                      v1::WriteResponse* response) override;
+  grpc::Status Access(grpc::ServerContext* context, const v1::AccessRequest* request,
+                      v1::AccessResponse* response) override;
+  grpc::Status AccessStream(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::AccessResponse, v1::AccessRequest>* stream) override;
   grpc::Status GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request,
                         v1::GetStatsResponse* response) override;
   grpc::Status ListProcesses(grpc::ServerContext* context, const v1::ListProcessesRequest* request,

@@ -60,6 +60,9 @@ Status ValidateOptions(const LoadOptions& o) {
                                FormatByteSize(o.working_set_bytes),
                                FormatByteSize(o.access_bytes)));
   }
+  if (o.batch < 0 || o.batch > kMaxBatchOps) {
+    return invalid(fmt::format("batch must be in [0, {}] ops, got {}", kMaxBatchOps, o.batch));
+  }
   if (!(o.read_ratio >= 0.0 && o.read_ratio <= 1.0)) {
     return invalid(fmt::format("read ratio must be in [0, 1], got {}", o.read_ratio));
   }
@@ -114,6 +117,13 @@ bool ParseCommandLine(int argc, char** argv, LoadOptions* options, int* exit_cod
   app.add_option("--read-ratio", o.read_ratio, "Share of reads, 0..1 (the rest are writes)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app.add_option("--batch", o.batch,
+                 "Ops per call, sent as Access batches (0: one unary Read/Write per op)")
+      ->check(CLI::Range(0, kMaxBatchOps))
+      ->capture_default_str();
+  app.add_flag("--stream", o.stream,
+               "Send the ops on one AccessStream per worker (with --batch N: N ops per "
+               "request, else 1)");
   app.add_option("--workload", workload, "Key distribution")
       ->check(CLI::IsMember({"uniform", "zipfian", "sequential", "hotset"}))
       ->capture_default_str();

@@ -14,6 +14,9 @@ namespace memserver::memload {
 // Access sizes accepted by --access-size.
 inline constexpr uint64_t kMinAccessBytes = 8;
 inline constexpr uint64_t kMaxAccessBytes = uint64_t{1} << 20;
+// Most ops per Access call or stream request accepted by --batch (the
+// server's limit per batch).
+inline constexpr int kMaxBatchOps = 4096;
 
 struct LoadOptions {
   // host:port of the server under test. Default: 127.0.0.1:7070.
@@ -40,6 +43,13 @@ struct LoadOptions {
   uint64_t access_bytes = 4096;
   // Share of the ops that are reads, in [0, 1]. Default: 1 (reads only).
   double read_ratio = 1.0;
+  // Ops per call: 0 issues one unary Read or Write per op; N >= 1 sends the
+  // ops in Access calls of N (a worker's last batch may be shorter).
+  // Default: 0.
+  int batch = 0;
+  // Send the batches on one AccessStream per worker and phase instead of
+  // unary calls (with batch 0: one op per request). Default: false.
+  bool stream = false;
   // Which items are accessed (key_generator.h). Default: uniform.
   WorkloadSpec workload;
   // Write every page once before warming up and measuring, so reads find
@@ -64,6 +74,10 @@ struct LoadOptions {
   bool progress = true;
 
   bool has_trace() const { return !trace_path.empty(); }
+  // Unary Read/Write calls rather than batches.
+  bool unary() const { return batch == 0 && !stream; }
+  // Ops per call (1 for unary calls).
+  int ops_per_call() const { return batch > 0 ? batch : 1; }
   int effective_channels() const { return channels > 0 ? channels : (workers + 3) / 4; }
   // One process per worker, or one shared by all.
   int process_count() const { return shared_process || has_trace() ? 1 : workers; }

@@ -123,6 +123,10 @@ json RunJson(const RunResult& run) {
         {"writes", m.writes.ops}}},
       {"bytes", {{"read", m.reads.bytes}, {"written", m.writes.bytes}}},
       {"ops_per_second", run.ops_per_second()},
+      {"calls", m.calls},
+      {"calls_per_second", run.calls_per_second()},
+      {"ops_per_call", run.ops_per_call},
+      {"stream", run.stream},
       {"bytes_per_second", run.bytes_per_second()},
       {"latency_us",
        {{"read", LatencyJson(m.reads.latency_ns)},
@@ -153,6 +157,8 @@ json OptionsJson(const LoadOptions& o) {
       {"working_set_bytes", o.working_set_bytes},
       {"access_bytes", o.access_bytes},
       {"read_ratio", o.read_ratio},
+      {"batch", o.batch},
+      {"stream", o.stream},
       {"workload", o.has_trace() ? "trace" : WorkloadName(o.workload.kind)},
       {"zipf_theta", o.workload.zipf_theta},
       {"hot_fraction", o.workload.hot_fraction},
@@ -200,6 +206,19 @@ std::string ReadableBytes(uint64_t bytes) {
   return FormatByteSize(bytes);
 }
 
+// How the ops went out: "unary calls", "Access calls of 64 ops", ...
+std::string CallMode(const RunResult& run) {
+  if (run.stream) {
+    return fmt::format("AccessStream requests of {} op{}", run.ops_per_call,
+                       run.ops_per_call == 1 ? "" : "s");
+  }
+  if (run.ops_per_call > 0) {
+    return fmt::format("Access calls of {} op{}", run.ops_per_call,
+                       run.ops_per_call == 1 ? "" : "s");
+  }
+  return "unary Read/Write calls";
+}
+
 std::string Describe(const LoadOptions& o, const RunResult& run) {
   const std::string workload =
       o.has_trace() ? fmt::format("trace {}", o.trace_path) : WorkloadName(o.workload.kind);
@@ -243,6 +262,9 @@ std::string FormatSummary(const LoadOptions& options, const RunResult& run,
   out += Row("write", m.writes.ops, m.writes.bytes, m.writes.latency_ns, run.elapsed_seconds);
   out += Row("all", m.ok_ops(), m.reads.bytes + m.writes.bytes, AllLatencies(m),
              run.elapsed_seconds);
+  out += fmt::format("calls: {} {} ({:.1f} calls/s{})\n", m.calls, CallMode(run),
+                     run.calls_per_second(),
+                     run.ops_per_call > 0 ? "; an op's latency is that of its call" : "");
 
   std::string errors;
   for (size_t code = 0; code < m.errors.size(); ++code) {
@@ -267,8 +289,9 @@ std::string FormatSummary(const LoadOptions& options, const RunResult& run,
 
   if (null_run != nullptr) {
     const double percent = TransportCeilingPercent(run, *null_run);
-    out += fmt::format("null target {}: {:.1f} ops/s, p50 {:.1f} us", null_run->address,
-                       null_run->ops_per_second(),
+    out += fmt::format("null target {}: {:.1f} ops/s, {:.1f} calls/s, p50 {:.1f} us",
+                       null_run->address, null_run->ops_per_second(),
+                       null_run->calls_per_second(),
                        Micros(AllLatencies(null_run->measured).ValueAtPercentile(50)));
     if (percent >= 0) {
       out += fmt::format("; this run reached {:.1f}% of the transport's ceiling\n", percent);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "client/memload/access_stream.h"
+#include "client/memload/batch_worker.h"
 #include "client/memload/grpc_codes.h"
 #include "client/memload/key_generator.h"
 #include "client/memload/progress.h"
@@ -119,17 +120,21 @@ Status Populate(Target& target, const std::vector<Access>& writes, int workers,
   return Status::OK();
 }
 
-// One phase: every worker runs RunWorker on its stream; returns the merged
-// stats.
+// One phase: every worker runs RunWorker (unary calls) or RunBatchWorker on
+// its stream; returns the merged stats.
 WorkerStats RunPhase(Target& target, std::vector<std::unique_ptr<AccessStream>>& streams,
-                     const PhaseLimits& limits, const char* label, ProgressLine& progress) {
+                     const PhaseLimits& limits, const LoadOptions& options, const char* label,
+                     ProgressLine& progress) {
+  const BatchMode mode{options.ops_per_call(), options.stream};
   const int workers = static_cast<int>(streams.size());
   std::vector<LiveCounters> live(static_cast<size_t>(workers));
   std::vector<WorkerStats> stats(static_cast<size_t>(workers));
   progress.Start(label, &live);
   RunOnThreads(workers, [&](int w) {
     const size_t i = static_cast<size_t>(w);
-    stats[i] = RunWorker(target.stub(w), *streams[i], limits, &live[i]);
+    stats[i] = options.unary()
+                   ? RunWorker(target.stub(w), *streams[i], limits, &live[i])
+                   : RunBatchWorker(target.stub(w), *streams[i], limits, mode, &live[i]);
   });
   progress.Stop();
   WorkerStats merged;
@@ -143,6 +148,10 @@ uint64_t Delta(uint64_t before, uint64_t after) { return after >= before ? after
 
 double RunResult::ops_per_second() const {
   return elapsed_seconds > 0 ? static_cast<double>(measured.ok_ops()) / elapsed_seconds : 0;
+}
+
+double RunResult::calls_per_second() const {
+  return elapsed_seconds > 0 ? static_cast<double>(measured.calls) / elapsed_seconds : 0;
 }
 
 double RunResult::bytes_per_second() const {
@@ -163,6 +172,8 @@ Status RunLoad(const LoadOptions& options, const BlockTrace* trace, const std::s
   result->address = address;
   result->workers = options.workers;
   result->processes = options.process_count();
+  result->ops_per_call = options.unary() ? 0 : options.ops_per_call();
+  result->stream = options.stream;
 
   std::unique_ptr<Target> target;
   // Connecting, like every call, is bounded by the call timeout.
@@ -225,7 +236,8 @@ Status RunLoad(const LoadOptions& options, const BlockTrace* trace, const std::s
     PhaseLimits warmup = limits;
     warmup.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(options.warmup_seconds));
-    result->warmup_ops = RunPhase(*target, streams, warmup, "warm-up", progress).total_ops();
+    result->warmup_ops =
+        RunPhase(*target, streams, warmup, options, "warm-up", progress).total_ops();
   }
 
   MEMSERVER_RETURN_IF_ERROR(target->GetGlobalStats(&result->stats_before));
@@ -239,7 +251,7 @@ Status RunLoad(const LoadOptions& options, const BlockTrace* trace, const std::s
     measure.deadline = measure_start + std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(duration));
   }
-  result->measured = RunPhase(*target, streams, measure, "measure", progress);
+  result->measured = RunPhase(*target, streams, measure, options, "measure", progress);
   const Clock::time_point measure_end = result->measured.total_ops() > 0
                                             ? result->measured.last_completion
                                             : Clock::now();

@@ -30,6 +30,8 @@ struct RunResult {
   int workers = 0;
   int channels = 0;
   int processes = 0;
+  int ops_per_call = 0;       // ops per Access call or stream request; 0: unary calls
+  bool stream = false;        // batches went over AccessStream sessions
   uint64_t page_size = 0;     // the server's (4096 when it reports none)
   uint64_t region_bytes = 0;  // mmapped per process
   uint64_t populated_bytes = 0;
@@ -46,6 +48,7 @@ struct RunResult {
   std::string cleanup_error;
 
   double ops_per_second() const;      // successful ops
+  double calls_per_second() const;    // calls (batches), failed ones included
   double bytes_per_second() const;    // bytes of successful ops
   // 1 - major faults / page accesses over the measured phase; -1 when no
   // page was accessed or the server has no frame pool (a null target).

@@ -8,18 +8,12 @@
 
 namespace memserver::memload {
 
-namespace {
-
-// Write payloads: never-zero bytes, so the server cannot treat written pages
-// as zero pages.
 void FillPayload(std::string* data, uint64_t length) {
   if (data->size() == length) return;
   data->resize(length);
   Rng rng(length);
   for (char& c : *data) c = static_cast<char>(rng.Next() | 1);
 }
-
-}  // namespace
 
 void OpStats::Merge(const OpStats& other) {
   ops += other.ops;
@@ -38,6 +32,7 @@ void WorkerStats::Merge(const WorkerStats& other) {
   writes.Merge(other.writes);
   for (size_t i = 0; i < errors.size(); ++i) errors[i] += other.errors[i];
   bad_responses += other.bad_responses;
+  calls += other.calls;
   page_accesses += other.page_accesses;
   last_completion = std::max(last_completion, other.last_completion);
 }
@@ -85,6 +80,7 @@ WorkerStats RunWorker(v1::Memory::StubInterface& stub, AccessStream& stream,
     }
     const Clock::time_point end = Clock::now();
     stats.last_completion = end;
+    ++stats.calls;
 
     if (!status.ok()) {
       const size_t code = static_cast<size_t>(status.error_code());

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 #include "client/memload/access_stream.h"
 #include "client/memload/grpc_codes.h"
@@ -26,8 +27,8 @@ using Clock = std::chrono::steady_clock;
 // What a worker publishes while it runs, for the progress line. Written by
 // its worker only (relaxed), read by anyone.
 struct alignas(64) LiveCounters {
-  std::atomic<uint64_t> ops{0};     // completed calls, failed ones included
-  std::atomic<uint64_t> errors{0};  // failed calls and bad responses
+  std::atomic<uint64_t> ops{0};     // completed ops, failed ones included
+  std::atomic<uint64_t> errors{0};  // failed ops and bad responses
 };
 
 struct PhaseLimits {
@@ -64,6 +65,9 @@ struct WorkerStats {
   // Pages touched by the successful ops (an access spanning two pages counts
   // two), the denominator of the hit ratio.
   uint64_t page_accesses = 0;
+  // Completed calls, failed ones included: one per unary Read/Write, per
+  // Access call, or per AccessStream request answered or failed.
+  uint64_t calls = 0;
   // When the last op of the phase completed; epoch when none did.
   Clock::time_point last_completion{};
 
@@ -77,6 +81,11 @@ struct WorkerStats {
 // workers, it is thread-safe); `live` may be null.
 WorkerStats RunWorker(v1::Memory::StubInterface& stub, AccessStream& stream,
                       const PhaseLimits& limits, LiveCounters* live);
+
+// Write payloads: `length` never-zero bytes (so the server cannot treat
+// written pages as zero pages), the same for every call; *data is left as it
+// is when it already has that length.
+void FillPayload(std::string* data, uint64_t length);
 
 // The pages of `page_size` that [addr, addr + length) touches (length > 0).
 uint64_t PagesSpanned(uint64_t addr, uint64_t length, uint64_t page_size);

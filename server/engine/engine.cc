@@ -141,10 +141,11 @@ Status Engine::CreateProcess(const std::string& name, Pid* pid, uint64_t lease_m
   return Status::OK();
 }
 
-Status Engine::RenewLease(Pid pid) {
+Status Engine::RenewLease(Pid pid, uint64_t* lease_ms) {
   std::shared_ptr<Process> p;
   MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
   if (p->lease_ms() == 0) return Status::FailedPrecondition(fmt::format("process {} has no lease", pid));
+  if (lease_ms != nullptr) *lease_ms = p->lease_ms();
   p->SetLease(p->lease_ms(), std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::steady_clock::now().time_since_epoch()).count());
   lease_cv_.notify_all();

@@ -61,9 +61,10 @@ class Engine {
   // within lease_ms of the last renewal, the server exits it (a crashed
   // client does not leak memory forever). 0: no lease, lives until Exit.
   Status CreateProcess(const std::string& name, Pid* pid, uint64_t lease_ms = 0);
-  // Extends the lease by its original length from now. FailedPrecondition
-  // for a process without a lease.
-  Status RenewLease(Pid pid);
+  // Extends the lease by its original length from now, which it reports in
+  // *lease_ms when non-null. FailedPrecondition for a process without a
+  // lease.
+  Status RenewLease(Pid pid, uint64_t* lease_ms = nullptr);
   // fork(2): a new process whose address space is a copy-on-write copy of
   // `parent`'s. No page content is copied; shared mappings stay shared.
   Status Fork(Pid parent, Pid* child);

@@ -19,8 +19,10 @@ struct EngineOptions {
   // In [32, 56]. Default: 48, as x86-64 with 4-level paging.
   uint32_t address_bits = 48;
 
-  // Replacement policy name (see ReplacementPolicyNames()). Default: "clock".
-  std::string policy = "clock";
+  // Replacement policy name (see ReplacementPolicyNames()). Default: "lirs",
+  // chosen by measurement: the best mean hit ratio over the shipped traces
+  // (memsim), scan-resistant, and as fast as CLOCK under 16 clients.
+  std::string policy = "lirs";
 
   // Largest byte count one Read or Write may move. Default: 4 MiB.
   uint64_t max_io_bytes = 4ull << 20;

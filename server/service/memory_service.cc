@@ -2,6 +2,7 @@
 // are in memory_service_stats.cc, the file store in memory_service_files.cc.
 #include "server/service/memory_service.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <string>
@@ -24,10 +25,24 @@ grpc::Status MemoryServiceImpl::CreateProcess(grpc::ServerContext*,
                                               const v1::CreateProcessRequest* request,
                                               v1::CreateProcessResponse* response) {
   Status s = ValidateProcessName(request->name(), kMaxProcessNameBytes);
+  if (s.ok() && request->lease_ms() > kMaxLeaseMs) {
+    s = Status::InvalidArgument(fmt::format("lease_ms {} is over the maximum of {} (30 days)",
+                                            request->lease_ms(), kMaxLeaseMs),
+                                "EINVAL");
+  }
   Pid pid = 0;
-  if (s.ok()) s = engine_->CreateProcess(request->name(), &pid);
+  if (s.ok()) s = engine_->CreateProcess(request->name(), &pid, request->lease_ms());
   if (s.ok()) response->set_pid(pid);
   return Finish("CreateProcess", s);
+}
+
+grpc::Status MemoryServiceImpl::RenewLease(grpc::ServerContext*,
+                                           const v1::RenewLeaseRequest* request,
+                                           v1::RenewLeaseResponse* response) {
+  uint64_t lease_ms = 0;
+  Status s = engine_->RenewLease(request->pid(), &lease_ms);
+  if (s.ok()) response->set_lease_ms(lease_ms);
+  return Finish("RenewLease", s);
 }
 
 grpc::Status MemoryServiceImpl::Exit(grpc::ServerContext*, const v1::ExitRequest* request,

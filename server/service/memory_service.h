@@ -19,6 +19,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <set>
 
 #include "memserver/v1/memserver.grpc.pb.h"
 #include "server/common/status.h"
@@ -31,6 +34,9 @@ namespace memserver::service {
 
 // Longest CreateProcessRequest.name accepted, in bytes.
 inline constexpr size_t kMaxProcessNameBytes = 256;
+// Longest CreateProcessRequest.lease_ms accepted: 30 days. Longer is
+// INVALID_ARGUMENT [EINVAL] (a lease is a liveness check, not a schedule).
+inline constexpr uint64_t kMaxLeaseMs = 30ull * 24 * 60 * 60 * 1000;
 
 class MemoryServiceImpl final : public v1::Memory::Service {
  public:
@@ -43,6 +49,10 @@ class MemoryServiceImpl final : public v1::Memory::Service {
       v1::CreateProcessResponse* response) override;
   grpc::Status Exit(grpc::ServerContext* context, const v1::ExitRequest* request,
       v1::ExitResponse* response) override;
+  // NOT_FOUND for an unknown pid, FAILED_PRECONDITION for a process without
+  // a lease. The response carries the lease's length.
+  grpc::Status RenewLease(grpc::ServerContext* context, const v1::RenewLeaseRequest* request,
+      v1::RenewLeaseResponse* response) override;
   grpc::Status Fork(grpc::ServerContext* context, const v1::ForkRequest* request,
       v1::ForkResponse* response) override;
   grpc::Status Exec(grpc::ServerContext* context, const v1::ExecRequest* request,
@@ -79,6 +89,16 @@ class MemoryServiceImpl final : public v1::Memory::Service {
       v1::ReadResponse* response) override;
   grpc::Status Write(grpc::ServerContext* context, const v1::WriteRequest* request,
       v1::WriteResponse* response) override;
+
+  // Batched access (memory_service_access.cc; rules in access_batch.h).
+  grpc::Status Access(grpc::ServerContext* context, const v1::AccessRequest* request,
+      v1::AccessResponse* response) override;
+  grpc::Status AccessStream(grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::AccessResponse, v1::AccessRequest>* stream) override;
+  // Shutdown: cancels every open AccessStream (a batch being applied
+  // finishes; its answer may not reach the client) and refuses new ones
+  // with UNAVAILABLE. Idempotent.
+  void CancelStreams();
 
   // The process heap (memory_service.cc).
   grpc::Status Malloc(grpc::ServerContext* context, const v1::MallocRequest* request,
@@ -124,6 +144,11 @@ class MemoryServiceImpl final : public v1::Memory::Service {
   static grpc::Status Finish(const char* rpc, const Status& status);
 
   Engine* const engine_;  // borrowed, see the lifetime note above
+
+  // Open AccessStream calls, for CancelStreams. streams_mu_ is a leaf lock.
+  std::mutex streams_mu_;
+  std::set<grpc::ServerContext*> streams_;  // GUARDED_BY(streams_mu_)
+  bool streams_closed_ = false;             // GUARDED_BY(streams_mu_)
 };
 
 }  // namespace memserver::service

@@ -6,16 +6,23 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <grpcpp/support/server_interceptor.h>
+#include <prometheus/registry.h>
 
 #include <algorithm>
 #include <cctype>
 #include <climits>
 #include <filesystem>
+#include <memory>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "server/engine/engine.h"
+#include "server/metrics/engine_collector.h"
+#include "server/metrics/http_server.h"
 #include "server/service/memory_service.h"
+#include "server/service/rpc_metrics.h"
 #include "storage/backing_store.h"
 
 namespace memserver::service {
@@ -23,8 +30,10 @@ namespace memserver::service {
 namespace {
 
 constexpr std::string_view kServiceName = "memserver.v1.Memory";
-// Room for a message's framing and fields around its payload.
-constexpr uint64_t kMessageHeadroom = 64ull << 10;
+// Room for a message's framing and fields around its payload: an Access
+// batch of kMaxAccessOps ops spends up to ~32 bytes of framing per op
+// (4096 * 32 = 128 KiB) besides the max_io_bytes of data it may carry.
+constexpr uint64_t kMessageHeadroom = 256ull << 10;
 
 bool IsUnixAddress(std::string_view address) {
   return address.starts_with("unix:") || address.starts_with("unix-abstract:");
@@ -93,6 +102,17 @@ Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* serv
   MEMSERVER_RETURN_IF_ERROR(Engine::Open(options.engine, std::move(store), &s->engine_));
   s->service_ = std::make_unique<MemoryServiceImpl>(s->engine_.get());
 
+  // Metrics first: a port that cannot be bound fails the start before any
+  // call is served.
+  std::shared_ptr<prometheus::Registry> registry;
+  if (!options.metrics_listen_address.empty()) {
+    registry = std::make_shared<prometheus::Registry>();
+    MEMSERVER_RETURN_IF_ERROR(
+        metrics::MetricsServer::Start(options.metrics_listen_address, registry, &s->metrics_));
+    s->metrics_->RegisterCollectable(metrics::NewEngineCollector(s->engine_.get()));
+    s->metrics_port_ = s->metrics_->port();
+  }
+
   // Both are process-wide switches read when a builder is created.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -110,6 +130,11 @@ Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* serv
   // ListFiles) legitimately outgrow max_io_bytes on a busy server; each
   // client sets the receive limit it can afford.
   builder.RegisterService(s->service_.get());
+  if (registry != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(NewRpcMetricsInterceptorFactory(registry));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   s->grpc_server_ = builder.BuildAndStart();
   if (s->grpc_server_ == nullptr || selected_port == 0) {
     // ~Server (via Shutdown) checkpoints and closes the engine and RocksDB.
@@ -145,6 +170,11 @@ Status Server::Shutdown(std::chrono::milliseconds grace) {
   std::lock_guard<std::mutex> lock(shutdown_mu_);
   if (shut_down_) return shutdown_status_;
   if (grpc_server_ != nullptr) {
+    // An AccessStream idles in a blocking read between batches; only a
+    // cancellation ends it. Cancel the open streams (a batch being applied
+    // completes) and refuse new ones, so they do not hold shutdown for the
+    // whole grace period.
+    service_->CancelStreams();
     // Stops accepting calls; in-flight calls run to completion until the
     // deadline, then are cancelled. Returns once no handler is running.
     grpc_server_->Shutdown(std::chrono::system_clock::now() + grace);
@@ -152,6 +182,9 @@ Status Server::Shutdown(std::chrono::milliseconds grace) {
   }
   grpc_server_.reset();
   service_.reset();
+  // A scrape reads the engine: none may run from the checkpoint on.
+  if (metrics_ != nullptr) metrics_->Stop();
+  metrics_.reset();
   // No call is in flight and none can start: what Checkpoint requires. Also
   // after a failed Start: Open consumed the previous run's checkpoint, and
   // writing it back keeps those processes for the next attempt.

@@ -2,7 +2,10 @@
 // the data directory, builds the Engine over it (which restores the
 // processes of a previous graceful shutdown, see Engine::recovery()), and
 // serves the Memory gRPC service, gRPC health checking and server reflection
-// on the listen address.
+// on the listen address, and (when metrics_listen_address is set) Prometheus
+// metrics on an HTTP port of their own: every RPC timed by method and code
+// (server/service/rpc_metrics.h) and the engine's counters
+// (server/metrics/engine_collector.h), at GET /metrics.
 //
 //   std::unique_ptr<Server> server;
 //   Status s = Server::Start(options, &server);  // listening when OK
@@ -28,6 +31,10 @@ namespace memserver {
 class Engine;
 }
 
+namespace memserver::metrics {
+class MetricsServer;
+}
+
 namespace memserver::service {
 
 class MemoryServiceImpl;
@@ -39,6 +46,12 @@ struct ServerOptions {
   // Directory of the RocksDB backing store (swap, files, checkpoints);
   // created when missing. Default: ./memserver-data
   std::string data_dir = "./memserver-data";
+  // host:port of the Prometheus /metrics HTTP server (see
+  // server/metrics/http_server.h); port 0 picks a free port (see
+  // Server::metrics_port()); empty: no metrics server, and no RPC metrics.
+  // Default: empty (memserverd's --metrics-listen default is 127.0.0.1:9464;
+  // this one is off so that tests building options never share a port).
+  std::string metrics_listen_address;
   // The memory engine's options (frames, page size, policy, ...).
   EngineOptions engine;
 };
@@ -52,12 +65,14 @@ class Server {
 
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
+  // The port of the /metrics HTTP server; 0 when it is off.
+  int metrics_port() const { return metrics_port_; }
   // "127.0.0.1:<port>"-style address clients can dial.
   std::string address() const;
   Engine* engine() const { return engine_.get(); }
 
   // Stops accepting calls, lets in-flight calls finish (up to `grace`, then
-  // cancels them), checkpoints the engine (Engine::Checkpoint: the next
+  // cancels them), stops the metrics server, checkpoints the engine (Engine::Checkpoint: the next
   // Start on the same data_dir serves the same processes), and closes the
   // engine and RocksDB. Returns the checkpoint's error, if any; the engine is
   // closed either way. Idempotent and thread-safe: a later or concurrent
@@ -71,9 +86,12 @@ class Server {
   Server() = default;
   ServerOptions options_;
   int port_ = 0;
+  int metrics_port_ = 0;
   // Destruction order matters: gRPC stops (no call in flight) before the
-  // service goes, and the service before the engine it borrows.
+  // service goes, the metrics server (whose collector borrows the engine)
+  // stops before the checkpoint, and both before the engine goes.
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<metrics::MetricsServer> metrics_;
   std::unique_ptr<MemoryServiceImpl> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
 

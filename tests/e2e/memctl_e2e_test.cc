@@ -82,7 +82,8 @@ class MemctlE2eTest : public ::testing::Test {
     ASSERT_GE(log_fd, 0);
     std::string error;
     daemon_ = Child::Spawn({MEMSERVERD_PATH, "--listen", "127.0.0.1:0", "--port-file", port_file_,
-                            "--data-dir", dir_.path() + "/data", "--memory", "1MiB"},
+                            "--data-dir", dir_.path() + "/data", "--memory", "1MiB",
+                            "--metrics-listen", ""},
                            {}, log_fd, log_fd, &error);
     close(log_fd);
     ASSERT_NE(daemon_, nullptr) << error;

@@ -34,7 +34,7 @@ TEST_F(LifecycleTest, GlobalStatsDescribeThePool) {
   EXPECT_EQ(g.frames_total, 24u);
   EXPECT_EQ(g.frames_free, 24u);
   EXPECT_EQ(g.processes, 0u);
-  EXPECT_EQ(g.policy, "clock");
+  EXPECT_EQ(g.policy, "lirs");  // the default
   ExpectInvariants();
 }
 

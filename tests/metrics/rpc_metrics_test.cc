@@ -2,7 +2,7 @@
 // port) serving memserver.v1.Memory with a minimal implementation: every
 // call is counted and timed once under its method and status code, and
 // hostile method names cannot grow the label set.
-#include "server/metrics/rpc_metrics.h"
+#include "server/service/rpc_metrics.h"
 
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -25,6 +25,9 @@
 
 namespace memserver::metrics {
 namespace {
+
+using service::kMaxUndeclaredMethods;
+using service::NewRpcMetricsInterceptorFactory;
 
 using testutil::ParseExposition;
 using testutil::Value;

@@ -107,7 +107,7 @@ class MemserverdTest : public ::testing::Test {
   // A loopback server on a free port with 64 frames in the temp dir.
   std::vector<std::string> Flags() const {
     return {"--listen", "127.0.0.1:0", "--port-file", port_file_, "--data-dir",
-            dir_.path() + "/data", "--memory", "256KiB"};
+            dir_.path() + "/data", "--memory", "256KiB", "--metrics-listen", "127.0.0.1:0"};
   }
   // The same without --listen (CLI11 refuses a repeated option).
   std::vector<std::string> FlagsWithoutListen() const {
@@ -137,7 +137,7 @@ class MemserverdTest : public ::testing::Test {
     EXPECT_EQ(d.WaitForExit(), 0);
     std::string log = d.Log();
     EXPECT_NE(log.find("memserverd listening on 127.0.0.1:" + std::to_string(port) +
-                       " memory=256KiB frames=64 page_size=4096 policy=clock"),
+                       " memory=256KiB frames=64 page_size=4096 policy=lirs"),
               std::string::npos)
         << log;
     EXPECT_NE(log.find("memserverd stopped"), std::string::npos) << log;
@@ -190,7 +190,7 @@ TEST_F(MemserverdTest, RestartOnTheSameDataDirServesTheSameProcesses) {
 TEST_F(MemserverdTest, HelpShowsEveryDefault) {
   std::string log;
   EXPECT_EQ(Run({"--help"}, &log), 0);
-  for (const char* text : {"127.0.0.1:7070", "256MiB", "4096", "./memserver-data", "clock",
+  for (const char* text : {"127.0.0.1:7070", "256MiB", "4096", "./memserver-data", "lirs",
                            "4MiB", "48", "--port-file", "info"}) {
     EXPECT_NE(log.find(text), std::string::npos) << text << " missing from:\n" << log;
   }
@@ -224,7 +224,8 @@ TEST_F(MemserverdTest, PortInUseExitsWithCode1) {
   int port = first.WaitForPort(port_file_);
   ASSERT_GT(port, 0);
   std::vector<std::string> flags = {"--listen", "127.0.0.1:" + std::to_string(port), "--data-dir",
-                                    dir_.path() + "/data2", "--memory", "256KiB"};
+                                    dir_.path() + "/data2", "--memory", "256KiB",
+                                    "--metrics-listen", ""};
   std::string log;
   EXPECT_EQ(Run(flags, &log), 1) << log;
   EXPECT_NE(log.find("cannot listen on '127.0.0.1:" + std::to_string(port)), std::string::npos)

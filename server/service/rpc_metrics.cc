@@ -1,6 +1,6 @@
 // RpcMetricsInterceptor: one per call, created by gRPC when the call
 // arrives; records the call's latency and code when its status is sent.
-#include "server/metrics/rpc_metrics.h"
+#include "server/service/rpc_metrics.h"
 
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/support/server_interceptor.h>
@@ -17,7 +17,7 @@
 #include <unordered_set>
 #include <utility>
 
-namespace memserver::metrics {
+namespace memserver::service {
 
 namespace {
 
@@ -181,4 +181,4 @@ NewRpcMetricsInterceptorFactory(std::shared_ptr<prometheus::Registry> registry) 
   return std::make_unique<RpcMetricsInterceptorFactory>(std::move(registry));
 }
 
-}  // namespace memserver::metrics
+}  // namespace memserver::service

@@ -37,7 +37,7 @@ namespace prometheus {
 class Registry;
 }
 
-namespace memserver::metrics {
+namespace memserver::service {
 
 inline constexpr size_t kMaxUndeclaredMethods = 64;
 
@@ -47,4 +47,4 @@ inline constexpr size_t kMaxUndeclaredMethods = 64;
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 NewRpcMetricsInterceptorFactory(std::shared_ptr<prometheus::Registry> registry);
 
-}  // namespace memserver::metrics
+}  // namespace memserver::service

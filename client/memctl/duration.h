@@ -1,0 +1,16 @@
+// Durations on memctl's command line (create --lease).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace memserver::memctl {
+
+// A decimal number followed by a unit, case-insensitive, spaces allowed
+// between: ms, s, m (minutes), h, d. "30s" -> 30000, "1500ms" -> 1500,
+// "2h" -> 7200000. nullopt for a missing unit, an unknown one, a number
+// that is not decimal, or a result over UINT64_MAX milliseconds.
+std::optional<uint64_t> ParseDurationMs(std::string_view text);
+
+}  // namespace memserver::memctl

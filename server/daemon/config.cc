@@ -1,0 +1,225 @@
+#include "server/daemon/config.h"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+#include <set>
+#include <sstream>
+
+#include "server/frames/replacement_policy.h"
+#include "server/service/byte_size.h"
+
+namespace memserver::daemon {
+
+namespace {
+
+using service::ParseByteSize;
+
+constexpr int kExitBadOptions = 2;
+constexpr const char* kConfigOption = "config";
+
+// Values that need converting after every source has been applied.
+struct RawValues {
+  std::string memory = "256MiB";
+  std::string max_io = "4MiB";
+  std::string log_format = "text";
+};
+
+// A CLI11 check that accepts what ParseByteSize accepts.
+CLI::Validator ByteSizeValidator() {
+  return CLI::Validator(
+      [](std::string& text) {
+        uint64_t bytes = 0;
+        Status s = ParseByteSize(text, &bytes);
+        return s.ok() ? std::string() : s.message();
+      },
+      "SIZE");
+}
+
+std::string Described(const std::string& name, const std::string& text) {
+  return fmt::format("{} [env {}]", text, EnvName(name));
+}
+
+// Adds every option (bound to *config and *raw) in --help order, and
+// returns them by long name. With `config_file`, --config is CLI11's config
+// option (the file is read during parse); without, a plain string.
+std::vector<std::pair<std::string, CLI::Option*>> AddOptions(CLI::App& app, DaemonConfig* config,
+                                                             RawValues* raw, bool config_file) {
+  std::vector<std::pair<std::string, CLI::Option*>> options;
+  auto add = [&](const std::string& name, auto& value, const std::string& text) {
+    CLI::Option* opt = app.add_option("--" + name, value, Described(name, text));
+    options.emplace_back(name, opt);
+    return opt;
+  };
+  service::ServerOptions& server = config->server;
+  add("listen", server.listen_address, "gRPC host:port to listen on (port 0: any free port)")
+      ->capture_default_str();
+  add("metrics-listen", server.metrics_listen_address,
+      "host:port of the Prometheus /metrics HTTP endpoint (port 0: any free port; empty: off)")
+      ->capture_default_str();
+  add("memory", raw->memory, "RAM of the frame pool (B, KiB, MiB, GiB or K, M, G)")
+      ->check(ByteSizeValidator())
+      ->capture_default_str();
+  add("page-size", server.engine.page_size, "page size in bytes, a power of two in [4096, 1MiB]")
+      ->capture_default_str();
+  add("data-dir", server.data_dir, "directory of the RocksDB backing store")->capture_default_str();
+  add("policy", server.engine.policy, "page replacement policy")
+      ->check(CLI::IsMember(ReplacementPolicyNames()))
+      ->capture_default_str();
+  add("max-io", raw->max_io, "largest byte count of one Read or Write")
+      ->check(ByteSizeValidator())
+      ->capture_default_str();
+  add("address-bits", server.engine.address_bits,
+      "width of each process's virtual address space, in [32, 56]")
+      ->capture_default_str();
+  add("port-file", config->port_file,
+      "write the bound gRPC port number to FILE once listening and the start-up lines are "
+      "logged (with --listen host:0)");
+  add("log-level", config->log_level, "log level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  add("log-format", raw->log_format, "log lines: text, or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  const std::string config_text =
+      "read options from a TOML/INI file of `key = value` lines named like the long flags "
+      "(memory = \"1GiB\")";
+  if (config_file) {
+    CLI::Option* opt = app.set_config("--" + std::string(kConfigOption), "",
+                                      Described(kConfigOption, config_text));
+    opt->type_name("FILE");
+    options.emplace_back(kConfigOption, opt);
+    app.allow_config_extras(CLI::config_extras_mode::error);
+  } else {
+    add(kConfigOption, config->config_file, config_text)->type_name("FILE");
+  }
+  app.footer(
+      "Every option is also read from the environment variable named after it "
+      "(MEMSERVER_ and the long name in capitals, '-' as '_': MEMSERVER_DATA_DIR) and from the "
+      "config file (--config or MEMSERVER_CONFIG). Precedence: command line > environment > "
+      "config file > default.");
+  return options;
+}
+
+std::string Joined(const std::vector<std::string>& values) {
+  std::string out;
+  for (const std::string& v : values) out += (out.empty() ? "" : ",") + v;
+  return out;
+}
+
+// The options named on the command line itself (parsed on their own, with
+// no environment and no config file). Errors are left to the real parse.
+std::set<std::string> NamedOnCommandLine(int argc, const char* const* argv) {
+  CLI::App app;
+  DaemonConfig scratch;
+  RawValues raw;
+  auto options = AddOptions(app, &scratch, &raw, /*config_file=*/false);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Error&) {
+  }
+  std::set<std::string> named;
+  for (const auto& [name, opt] : options) {
+    if (opt->count() > 0) named.insert(name);
+  }
+  return named;
+}
+
+ParseOutcome Fail(std::string message) {
+  ParseOutcome out;
+  out.exit_code = kExitBadOptions;
+  out.output = std::move(message);
+  return out;
+}
+
+}  // namespace
+
+const char* SourceName(Source source) {
+  switch (source) {
+    case Source::kDefault: return "default";
+    case Source::kConfigFile: return "config";
+    case Source::kEnvironment: return "env";
+    case Source::kCommandLine: return "flag";
+  }
+  return "?";
+}
+
+std::string EnvName(const std::string& name) {
+  std::string env = "MEMSERVER_";
+  for (char c : name) env.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return env;
+}
+
+ParseOutcome ParseDaemonConfig(int argc, const char* const* argv, const GetEnv& getenv,
+                               DaemonConfig* config, std::vector<EffectiveOption>* effective) {
+  config->server.metrics_listen_address = "127.0.0.1:9464";
+  const std::set<std::string> named = NamedOnCommandLine(argc, argv);
+
+  // MEMSERVER_CONFIG names the file unless --config does: passed on as
+  // --config, so a missing file is an error either way.
+  std::vector<const char*> args(argv, argv + argc);
+  const std::string config_env = EnvName(kConfigOption);
+  const char* config_path = getenv(config_env.c_str());
+  if (named.count(kConfigOption) == 0 && config_path != nullptr && *config_path != '\0') {
+    args.insert(args.begin() + 1, {"--config", config_path});
+  }
+
+  CLI::App app("memserverd: a gRPC server hosting the virtual memory of remote processes",
+               "memserverd");
+  RawValues raw;
+  auto options = AddOptions(app, config, &raw, /*config_file=*/true);
+  std::ostringstream out, err;
+  try {
+    app.parse(static_cast<int>(args.size()), args.data());
+  } catch (const CLI::ParseError& e) {
+    ParseOutcome outcome;
+    outcome.exit_code = app.exit(e, out, err) == 0 ? 0 : kExitBadOptions;
+    outcome.output = out.str() + err.str();
+    return outcome;
+  }
+
+  // The environment overrides the config file, not the command line.
+  std::set<std::string> from_env;
+  for (const auto& [name, opt] : options) {
+    if (name == kConfigOption || named.count(name) > 0) continue;
+    const std::string var = EnvName(name);
+    const char* value = getenv(var.c_str());
+    if (value == nullptr) continue;
+    try {
+      opt->clear();
+      opt->add_result(value);
+      opt->run_callback();
+    } catch (const CLI::Error& e) {
+      return Fail(fmt::format("{}={}: {}\nRun with --help for more information.\n", var, value,
+                              e.what()));
+    }
+    from_env.insert(name);
+  }
+
+  // Checked by the validators above.
+  ParseByteSize(raw.memory, &config->server.engine.memory_bytes);
+  ParseByteSize(raw.max_io, &config->server.engine.max_io_bytes);
+  ParseLogFormat(raw.log_format, &config->log_format);
+
+  effective->clear();
+  for (const auto& [name, opt] : options) {
+    EffectiveOption e;
+    e.name = name;
+    if (from_env.count(name) > 0) {
+      e.source = Source::kEnvironment;
+    } else if (named.count(name) > 0) {
+      e.source = Source::kCommandLine;
+    } else if (opt->count() > 0) {
+      e.source = name == kConfigOption ? Source::kEnvironment : Source::kConfigFile;
+    }
+    e.value = e.source == Source::kDefault ? opt->get_default_str() : Joined(opt->results());
+    if (name == kConfigOption) config->config_file = e.value;
+    effective->push_back(std::move(e));
+  }
+  ParseOutcome outcome;
+  outcome.run = true;
+  return outcome;
+}
+
+}  // namespace memserver::daemon

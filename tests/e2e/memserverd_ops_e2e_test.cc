@@ -1,0 +1,178 @@
+// Operating the real memserverd: /metrics on its own port, JSON log lines,
+// and configuration from the environment and a config file.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "client/lib/client.h"
+#include "tests/e2e/daemon.h"
+#include "tests/metrics/http_client.h"
+
+namespace memserver::e2e {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = ::testing::TempDir() + "memserver-ops-XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class MemserverdOpsTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Daemon> Start(std::vector<std::string> flags, const EnvChanges& env = {}) {
+    flags.insert(flags.end(), {"--data-dir", dir_.path() + "/data", "--memory", "256KiB"});
+    std::string error;
+    auto d = Daemon::Start(dir_.path(), flags, env, &error);
+    EXPECT_NE(d, nullptr) << error;
+    return d;
+  }
+  void Stop(Daemon& d) {
+    std::optional<int> status = d.Stop(SIGTERM);
+    ASSERT_TRUE(status.has_value()) << d.Log();
+    EXPECT_EQ(*status, 0) << d.Log();
+  }
+  // GET /metrics on 127.0.0.1:port: the body, or "" (with a failure).
+  std::string Scrape(int port) {
+    metrics::testutil::Exchange e =
+        metrics::testutil::Send(port, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    EXPECT_EQ(e.connect_error, "");
+    if (e.responses.size() != 1) {
+      ADD_FAILURE() << "no response from /metrics";
+      return "";
+    }
+    EXPECT_EQ(e.responses[0].result_int(), 200);
+    return e.responses[0].body();
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(MemserverdOpsTest, ServesPrometheusMetricsOnItsOwnPort) {
+  auto d = Start({"--metrics-listen", "127.0.0.1:0"});
+  ASSERT_NE(d, nullptr);
+  const std::string metrics = LoggedField(d->Log(), "memserverd listening on", "metrics");
+  ASSERT_EQ(metrics.rfind("127.0.0.1:", 0), 0u) << d->Log();
+  const int port = std::atoi(metrics.substr(metrics.find(':') + 1).c_str());
+  ASSERT_GT(port, 0);
+  ASSERT_NE(port, d->port());
+
+  client::Client c(d->address());
+  const uint64_t pid = c.CreateProcess("scraped").Release();
+  const uint64_t addr = c.Mmap(pid, 0, 4096, client::kProtRead | client::kProtWrite);
+  c.Write(pid, addr, "counted");
+  EXPECT_THROW(c.Exit(pid + 1000), client::Error);
+
+  const std::string body = Scrape(port);
+  EXPECT_NE(body.find("memserver_processes 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("memserver_frames{state=\"used\"} 1\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("memserver_policy_info{policy=\"lirs\"} 1"), std::string::npos) << body;
+  EXPECT_NE(body.find("memserver_rpcs_total{code=\"OK\",method=\"CreateProcess\"} 1\n"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("memserver_rpcs_total{code=\"NOT_FOUND\",method=\"Exit\"} 1\n"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("memserver_rpc_duration_seconds_count{code=\"OK\",method=\"Write\"} 1\n"),
+            std::string::npos)
+      << body;
+  ASSERT_NO_FATAL_FAILURE(Stop(*d));
+}
+
+TEST_F(MemserverdOpsTest, EmptyMetricsListenTurnsMetricsOff) {
+  auto d = Start({"--metrics-listen", ""});
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(LoggedField(d->Log(), "memserverd listening on", "metrics"), "off") << d->Log();
+  ASSERT_NO_FATAL_FAILURE(Stop(*d));
+}
+
+TEST_F(MemserverdOpsTest, MetricsPortInUseFailsTheStartWithExitCode1) {
+  auto first = Start({"--metrics-listen", "127.0.0.1:0"});
+  ASSERT_NE(first, nullptr);
+  const std::string taken = LoggedField(first->Log(), "memserverd listening on", "metrics");
+  Output o = RunToCompletion({MEMSERVERD_PATH, "--listen", "127.0.0.1:0", "--metrics-listen",
+                              taken, "--data-dir", dir_.path() + "/other", "--memory", "256KiB"});
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  EXPECT_NE(o.err.find("metrics server cannot listen on '" + taken + "'"), std::string::npos)
+      << o.err;
+  ASSERT_NO_FATAL_FAILURE(Stop(*first));
+}
+
+TEST_F(MemserverdOpsTest, JsonLogsAreOneObjectPerLine) {
+  auto d = Start({"--metrics-listen", "", "--log-format", "json"}, {"MEMSERVER_POLICY=lru"});
+  ASSERT_NE(d, nullptr);
+  ASSERT_NO_FATAL_FAILURE(Stop(*d));
+  std::istringstream in(d->Log());
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(in, line);) {
+    ASSERT_TRUE(nlohmann::json::accept(line)) << line;
+    nlohmann::json j = nlohmann::json::parse(line);
+    ASSERT_TRUE(j.is_object()) << line;
+    EXPECT_TRUE(j["ts"].is_string()) << line;
+    EXPECT_TRUE(j["level"].is_string()) << line;
+    EXPECT_TRUE(j["msg"].is_string()) << line;
+    lines.push_back(j);
+  }
+  ASSERT_GE(lines.size(), 4u);
+  const nlohmann::json& config = lines[0];
+  EXPECT_EQ(config["msg"], "effective configuration");
+  EXPECT_EQ(config["policy"]["value"], "lru");
+  EXPECT_EQ(config["policy"]["source"], "env");
+  EXPECT_EQ(config["memory"]["source"], "flag");
+  EXPECT_EQ(config["address-bits"]["source"], "default");
+  const nlohmann::json& listening = lines[1];
+  EXPECT_EQ(listening["msg"], "memserverd listening on " + d->address());
+  EXPECT_EQ(listening["frames"], "64");
+  EXPECT_EQ(listening["policy"], "lru");
+  EXPECT_EQ(listening["metrics"], "off");
+  EXPECT_EQ(lines.back()["msg"], "memserverd stopped");
+}
+
+TEST_F(MemserverdOpsTest, EnvironmentBeatsConfigFileAndTheStartupLineSaysSo) {
+  const std::string config = dir_.path() + "/memserverd.toml";
+  std::ofstream(config) << "# memserverd test config\n"
+                           "policy = \"lru\"\n"
+                           "max-io = \"1MiB\"\n"
+                           "metrics-listen = \"\"\n";
+  std::string error;
+  auto d = Daemon::Start(dir_.path(), {"--data-dir", dir_.path() + "/data"},
+                         {"MEMSERVER_CONFIG=" + config, "MEMSERVER_POLICY=arc",
+                          "MEMSERVER_MEMORY=512KiB"},
+                         &error);
+  ASSERT_NE(d, nullptr) << error;
+  const std::string log = d->Log();
+  EXPECT_NE(log.find("memory=512KiB frames=128 page_size=4096 policy=arc"), std::string::npos)
+      << log;
+  EXPECT_EQ(LoggedField(log, "memserverd listening on", "max_io"), "1MiB") << log;
+  EXPECT_EQ(LoggedField(log, "effective configuration", "policy"), "\"arc\"(env)") << log;
+  EXPECT_EQ(LoggedField(log, "effective configuration", "max-io"), "\"1MiB\"(config)") << log;
+  EXPECT_EQ(LoggedField(log, "effective configuration", "listen"), "\"127.0.0.1:0\"(flag)") << log;
+  EXPECT_EQ(LoggedField(log, "effective configuration", "page-size"), "\"4096\"(default)") << log;
+  ASSERT_NO_FATAL_FAILURE(Stop(*d));
+}
+
+TEST_F(MemserverdOpsTest, InvalidEnvironmentValueExitsWithCode2AndNamesTheVariable) {
+  Output o = RunToCompletion({MEMSERVERD_PATH, "--data-dir", dir_.path() + "/data"},
+                             {"MEMSERVER_MEMORY=12parsecs"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("MEMSERVER_MEMORY=12parsecs"), std::string::npos) << o.err;
+}
+
+}  // namespace
+}  // namespace memserver::e2e
