@@ -11,6 +11,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libelf-dev
   prometheus-cpp-dev prometheus
+  gnuplot-nox
+  python3-yaml
 )
 
 missing=()
