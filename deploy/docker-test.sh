@@ -118,7 +118,7 @@ else
   say "building the images (compiles memserver in Docker with -j2 unless cached)"
   compose build >"$logs/build.log" 2>&1 || { tail -n 40 "$logs/build.log" >&2; fail "image build"; }
   say "images built in $(($(date +%s) - build_started))s" \
-    "($(grep -m1 -o 'runtime packages:.*' "$logs/build.log" || echo 'all layers cached'))"
+    "($(grep -m1 -o '^runtime packages: .*' "$logs/build.log" || echo 'all layers cached'))"
 fi
 size=$(docker image inspect --format '{{.Size}}' memserver:latest)
 say "memserver:latest is $((size / 1000000)) MB"

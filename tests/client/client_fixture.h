@@ -13,6 +13,7 @@
 
 #include "client/lib/client.h"
 #include "server/service/server.h"
+#include "tests/support/temp_dir.h"
 
 namespace memserver::client {
 
@@ -24,24 +25,7 @@ inline constexpr uint32_t kRw = kProtRead | kProtWrite;
 inline constexpr uint32_t kPrivateAnon = kMapPrivate | kMapAnonymous;
 
 // A fresh directory under the test temp dir, removed by its destructor.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "memserver-client-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::memserver::test::TempDir;
 
 class ClientTest : public ::testing::Test {
  protected:

@@ -13,6 +13,7 @@
 #include "client/lib/client.h"
 #include "client/memctl/duration.h"
 #include "tests/e2e/daemon.h"
+#include "tests/support/temp_dir.h"
 
 namespace memserver::e2e {
 namespace {
@@ -21,22 +22,7 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kExpiryDeadline = std::chrono::seconds(30);
 constexpr auto kPollInterval = std::chrono::milliseconds(5);
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "memserver-lease-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::memserver::test::TempDir;
 
 class LeaseE2eTest : public ::testing::Test {
  protected:

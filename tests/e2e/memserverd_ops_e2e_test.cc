@@ -13,26 +13,12 @@
 #include "client/lib/client.h"
 #include "tests/e2e/daemon.h"
 #include "tests/metrics/http_client.h"
+#include "tests/support/temp_dir.h"
 
 namespace memserver::e2e {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "memserver-ops-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::memserver::test::TempDir;
 
 class MemserverdOpsTest : public ::testing::Test {
  protected:

@@ -20,6 +20,7 @@
 
 #include "client/lib/client.h"
 #include "tests/e2e/daemon.h"
+#include "tests/support/temp_dir.h"
 
 namespace memserver::e2e {
 namespace {
@@ -36,22 +37,7 @@ constexpr uint32_t kRw = kProtRead | kProtWrite;
 constexpr uint64_t kBigBytes = 1 << 20;  // 4x the frame pool below
 constexpr uint64_t kChunk = 64 << 10;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "memserver-restart-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::memserver::test::TempDir;
 
 // Deterministic bytes (splitmix64), different for each seed.
 std::string Pattern(uint64_t seed, size_t bytes) {

@@ -1,34 +1,10 @@
-// TempDir: a fresh directory under /tmp (mkdtemp), removed with everything in
-// it when the object is destroyed.
+// TempDir for this suite: the shared one (tests/support/temp_dir.h).
 #pragma once
 
-#include <stdlib.h>
-
-#include <filesystem>
-#include <stdexcept>
-#include <string>
+#include "tests/support/temp_dir.h"
 
 namespace memserver::memload {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/memload-test-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using ::memserver::test::TempDir;
 
 }  // namespace memserver::memload

@@ -11,26 +11,12 @@
 #include "memserver/v1/memserver.grpc.pb.h"
 #include "server/service/server.h"
 #include "tests/metrics/http_client.h"
+#include "tests/support/temp_dir.h"
 
 namespace memserver::metrics {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "memserver-server-metrics-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::memserver::test::TempDir;
 
 service::ServerOptions Options(const std::string& dir, const std::string& metrics) {
   service::ServerOptions options;

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "health.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "server/engine/engine.h"
 #include "tests/service/service_fixture.h"
 

@@ -15,6 +15,7 @@
 
 #include "memserver/v1/memserver.grpc.pb.h"
 #include "server/service/server.h"
+#include "tests/support/temp_dir.h"
 
 namespace memserver::service {
 
@@ -26,24 +27,7 @@ inline constexpr uint32_t kRw = v1::PROT_READ | v1::PROT_WRITE;
 inline constexpr uint32_t kPrivateAnon = v1::MAP_PRIVATE | v1::MAP_ANONYMOUS;
 
 // A fresh directory under the test temp dir, removed by its destructor.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = ::testing::TempDir() + "memserver-service-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed for " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::memserver::test::TempDir;
 
 inline ServerOptions TestServerOptions(const std::string& data_dir) {
   ServerOptions options;
