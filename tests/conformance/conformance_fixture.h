@@ -32,11 +32,9 @@
 #include "server/engine/options.h"
 #include "server/engine/types.h"
 #include "storage/backing_store.h"
+#include "tests/support/status_assertions.h"
 
 namespace memserver {
-
-// Lets GoogleTest print a Status in assertion messages.
-inline void PrintTo(const Status& s, std::ostream* os) { *os << s.ToString(); }
 
 namespace conformance {
 
@@ -66,43 +64,6 @@ inline size_t FirstDifference(std::string_view got, std::string_view want) {
 
 }  // namespace conformance
 }  // namespace memserver
-
-#define ASSERT_OK(expr)                                                   \
-  do {                                                                    \
-    const ::memserver::Status _st = (expr);                               \
-    ASSERT_TRUE(_st.ok()) << #expr << " -> " << _st.ToString();           \
-  } while (0)
-#define EXPECT_OK(expr)                                                   \
-  do {                                                                    \
-    const ::memserver::Status _st = (expr);                               \
-    EXPECT_TRUE(_st.ok()) << #expr << " -> " << _st.ToString();           \
-  } while (0)
-// `expr` failed with StatusCode::code_ and errno name `errno_`.
-#define EXPECT_ERRNO(expr, code_, errno_)                                 \
-  do {                                                                    \
-    const ::memserver::Status _st = (expr);                               \
-    EXPECT_EQ(_st.code(), ::memserver::StatusCode::code_)                 \
-        << #expr << " -> " << _st.ToString();                             \
-    EXPECT_EQ(_st.errno_name(), errno_) << #expr << " -> " << _st.ToString(); \
-  } while (0)
-// `expr` failed with StatusCode::code_ (whatever its errno name).
-#define EXPECT_CODE(expr, code_)                                          \
-  do {                                                                    \
-    const ::memserver::Status _st = (expr);                               \
-    EXPECT_EQ(_st.code(), ::memserver::StatusCode::code_)                 \
-        << #expr << " -> " << _st.ToString();                             \
-  } while (0)
-// `expr` faulted with FaultKind::kind_ at exactly `addr_`.
-#define EXPECT_FAULT(expr, kind_, addr_)                                  \
-  do {                                                                    \
-    const ::memserver::Status _st = (expr);                               \
-    EXPECT_EQ(_st.code(), ::memserver::StatusCode::kFailedPrecondition)   \
-        << #expr << " -> " << _st.ToString();                             \
-    EXPECT_EQ(_st.fault_kind(), ::memserver::FaultKind::kind_)            \
-        << #expr << " -> " << _st.ToString();                             \
-    EXPECT_EQ(_st.fault_address(), static_cast<uint64_t>(addr_))          \
-        << std::hex << std::showbase << #expr << " -> " << _st.ToString();\
-  } while (0)
 
 namespace memserver::conformance {
 

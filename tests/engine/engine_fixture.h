@@ -31,11 +31,9 @@
 #include "server/engine/types.h"
 #include "storage/backing_store.h"
 #include "tests/support/fault_injection_store.h"
+#include "tests/support/status_assertions.h"
 
 namespace memserver {
-
-// Lets GoogleTest print a Status in assertion messages.
-inline void PrintTo(const Status& s, std::ostream* os) { *os << s.ToString(); }
 
 // Byte of the test pattern at `addr` for `seed`: a 64-bit mix, so that
 // neighbouring pages and neighbouring seeds differ everywhere.
@@ -54,35 +52,6 @@ inline std::string Pattern(uint64_t seed, uint64_t addr, uint64_t length) {
 }
 
 }  // namespace memserver
-
-#define ASSERT_OK(expr)                                                   \
-  do {                                                                    \
-    const ::memserver::Status _st = (expr);                               \
-    ASSERT_TRUE(_st.ok()) << #expr << " -> " << _st.ToString();           \
-  } while (0)
-#define EXPECT_OK(expr)                                                   \
-  do {                                                                    \
-    const ::memserver::Status _st = (expr);                               \
-    EXPECT_TRUE(_st.ok()) << #expr << " -> " << _st.ToString();           \
-  } while (0)
-// Asserts that `expr` failed with `code` (a StatusCode enumerator name).
-#define EXPECT_CODE(expr, code_)                                          \
-  do {                                                                    \
-    const ::memserver::Status _st = (expr);                               \
-    EXPECT_EQ(_st.code(), ::memserver::StatusCode::code_)                 \
-        << #expr << " -> " << _st.ToString();                             \
-  } while (0)
-// Asserts that `expr` faulted with `kind` at exactly `addr`.
-#define EXPECT_FAULT(expr, kind_, addr_)                                  \
-  do {                                                                    \
-    const ::memserver::Status _st = (expr);                               \
-    EXPECT_EQ(_st.code(), ::memserver::StatusCode::kFailedPrecondition)   \
-        << #expr << " -> " << _st.ToString();                             \
-    EXPECT_EQ(_st.fault_kind(), ::memserver::FaultKind::kind_)            \
-        << #expr << " -> " << _st.ToString();                             \
-    EXPECT_EQ(_st.fault_address(), static_cast<uint64_t>(addr_))          \
-        << std::hex << std::showbase << #expr << " -> " << _st.ToString();\
-  } while (0)
 
 namespace memserver {
 
