@@ -105,6 +105,7 @@ WorkerStats RunBatchWorker(v1::Memory::StubInterface& stub, AccessStream& access
   v1::AccessResponse response;
   uint64_t tag = 0;
   bool exhausted = false;
+  TimelineRecorder timeline(limits.timeline);
 
   while (!exhausted || pending) {
     if (limits.stop != nullptr && limits.stop->load(std::memory_order_relaxed)) break;
@@ -202,9 +203,13 @@ WorkerStats RunBatchWorker(v1::Memory::StubInterface& stub, AccessStream& access
       if (ok_reads > 0) stats.reads.latency_ns.RecordN(latency, ok_reads);
       if (ok_writes > 0) stats.writes.latency_ns.RecordN(latency, ok_writes);
     }
+    const uint64_t failed = stats.failed_ops() - failed_before;
+    timeline.Record(end,
+                    static_cast<uint64_t>(
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count()),
+                    n - failed, failed);
     if (live != nullptr) {
       live->ops.store(live->ops.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-      const uint64_t failed = stats.failed_ops() - failed_before;
       if (failed > 0) {
         live->errors.store(live->errors.load(std::memory_order_relaxed) + failed,
                            std::memory_order_relaxed);

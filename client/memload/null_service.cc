@@ -7,6 +7,26 @@ namespace memserver::memload {
 namespace {
 
 constexpr size_t kMaxProcessNameBytes = 256;
+constexpr size_t kMaxPathBytes = 4096;
+constexpr uint64_t kMaxFileBytes = uint64_t{1} << 40;  // as memserverd's FileStore
+
+// memserverd's shape rules for a file-store path.
+grpc::Status CheckPath(const std::string& path) {
+  if (path.empty() || path.front() != '/') {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        fmt::format("path '{}' is not absolute", path));
+  }
+  if (path.size() > kMaxPathBytes) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        fmt::format("path longer than {} bytes", kMaxPathBytes));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status NoSuchFile(const std::string& path) {
+  return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                      fmt::format("no file '{}': the null target keeps no files", path));
+}
 
 grpc::Status TooLarge(uint64_t length) {
   return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -72,6 +92,56 @@ grpc::Status NullMemoryService::CreateProcess(grpc::ServerContext*,
 grpc::Status NullMemoryService::Exit(grpc::ServerContext*, const v1::ExitRequest*,
                                      v1::ExitResponse*) {
   return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::Fork(grpc::ServerContext*, const v1::ForkRequest*,
+                                     v1::ForkResponse* response) {
+  response->set_child_pid(next_pid_.fetch_add(1, std::memory_order_relaxed));
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::Exec(grpc::ServerContext*, const v1::ExecRequest* request,
+                                     v1::ExecResponse* response) {
+  grpc::Status s = CheckPath(request->path());
+  if (!s.ok()) return s;
+  response->set_entry(kNullExecEntry);
+  response->set_load_base(kNullExecEntry);
+  response->set_segments(1);
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::WriteFile(grpc::ServerContext*,
+                                          const v1::WriteFileRequest* request,
+                                          v1::FileInfo* response) {
+  grpc::Status s = CheckPath(request->path());
+  if (!s.ok()) return s;
+  if (request->data().size() > kNullMaxIoBytes) return TooLarge(request->data().size());
+  if (request->offset() > kMaxFileBytes - request->data().size()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        fmt::format("offset {} + {} bytes is beyond the largest file ({} bytes)",
+                                    request->offset(), request->data().size(), kMaxFileBytes));
+  }
+  response->set_path(request->path());
+  response->set_size(request->offset() + request->data().size());
+  return grpc::Status::OK;
+}
+
+grpc::Status NullMemoryService::StatFile(grpc::ServerContext*, const v1::StatFileRequest* request,
+                                         v1::FileInfo*) {
+  grpc::Status s = CheckPath(request->path());
+  return s.ok() ? NoSuchFile(request->path()) : s;
+}
+
+grpc::Status NullMemoryService::ReadFile(grpc::ServerContext*, const v1::ReadFileRequest* request,
+                                         v1::ReadFileResponse*) {
+  grpc::Status s = CheckPath(request->path());
+  return s.ok() ? NoSuchFile(request->path()) : s;
+}
+
+grpc::Status NullMemoryService::DeleteFile(grpc::ServerContext*,
+                                           const v1::DeleteFileRequest* request,
+                                           v1::DeleteFileResponse*) {
+  return CheckPath(request->path());
 }
 
 grpc::Status NullMemoryService::Mmap(grpc::ServerContext*, const v1::MmapRequest* request,

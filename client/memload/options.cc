@@ -31,7 +31,23 @@ CLI::Validator ByteSizeValidator() {
       "SIZE");
 }
 
+// --workload values that select a storm rather than a key distribution.
+constexpr const char* kForkStorm = "fork-storm";
+constexpr const char* kExecStorm = "exec-storm";
+
 }  // namespace
+
+const char* StormName(Storm storm) {
+  switch (storm) {
+    case Storm::kFork:
+      return kForkStorm;
+    case Storm::kExec:
+      return kExecStorm;
+    case Storm::kNone:
+      break;
+  }
+  return "none";
+}
 
 Status ValidateOptions(const LoadOptions& o) {
   auto invalid = [](std::string message) { return Status::InvalidArgument(message); };
@@ -69,6 +85,26 @@ Status ValidateOptions(const LoadOptions& o) {
   if (!(IsSeconds(o.call_timeout_seconds) && o.call_timeout_seconds > 0)) {
     return invalid(fmt::format("the call timeout must be in (0, {}] seconds", kMaxSeconds));
   }
+  if (!(std::isfinite(o.interval_seconds) && o.interval_seconds >= kMinIntervalSeconds &&
+        o.interval_seconds <= kMaxSeconds)) {
+    return invalid(fmt::format("the timeline interval must be in [{}, {}] seconds, got {}",
+                               kMinIntervalSeconds, kMaxSeconds, o.interval_seconds));
+  }
+  if (o.is_storm()) {
+    const char* name = StormName(o.storm);
+    if (o.has_trace()) return invalid(fmt::format("{} cannot replay a trace", name));
+    if (!o.unary()) {
+      return invalid(fmt::format("{} issues one unary call per step: no --batch or --stream",
+                                 name));
+    }
+  }
+  if (o.storm == Storm::kExec) {
+    if (o.exec_binary.empty()) return invalid("exec-storm needs an executable (--exec-binary)");
+    if (o.populate) return invalid("exec-storm has no working set to populate (drop --populate)");
+    if (o.shared_process) {
+      return invalid("exec-storm creates a process per cycle: --shared-process does not apply");
+    }
+  }
   if (!o.trace_format.empty()) {
     TraceFormat format;
     MEMSERVER_RETURN_IF_ERROR(ParseTraceFormat(o.trace_format, &format));
@@ -80,7 +116,7 @@ bool ParseCommandLine(int argc, char** argv, LoadOptions* options, int* exit_cod
   LoadOptions& o = *options;
   std::string working_set = FormatByteSize(o.working_set_bytes);
   std::string access_size = FormatByteSize(o.access_bytes);
-  std::string workload = WorkloadName(o.workload.kind);
+  std::string workload = o.is_storm() ? StormName(o.storm) : WorkloadName(o.workload.kind);
   bool no_progress = false;
 
   CLI::App app(
@@ -124,8 +160,19 @@ bool ParseCommandLine(int argc, char** argv, LoadOptions* options, int* exit_cod
   app.add_flag("--stream", o.stream,
                "Send the ops on one AccessStream per worker (with --batch N: N ops per "
                "request, else 1)");
-  app.add_option("--workload", workload, "Key distribution")
-      ->check(CLI::IsMember({"uniform", "zipfian", "sequential", "hotset"}))
+  app.add_option("--workload", workload,
+                 "Key distribution, or a storm: fork-storm (Fork a populated parent, Write in the "
+                 "child, Exit it), exec-storm (CreateProcess, Exec, Read a text page, Exit)")
+      ->check(CLI::IsMember({"uniform", "zipfian", "sequential", "hotset", kForkStorm, kExecStorm}))
+      ->capture_default_str();
+  CLI::Option* exec_binary =
+      app.add_option("--exec-binary", o.exec_binary,
+                     "exec-storm: local ELF64 executable, uploaded once as /memload/<basename>")
+          ->check(CLI::ExistingFile)
+          ->capture_default_str();
+  app.add_option("--interval", o.interval_seconds,
+                 "Seconds per entry of the --json latency timeline")
+      ->check(CLI::Range(kMinIntervalSeconds, kMaxSeconds))
       ->capture_default_str();
   app.add_option("--zipf-theta", o.workload.zipf_theta, "Zipfian skew, in (0, 1)")
       ->check(CLI::Range(0.0, 1.0))
@@ -173,8 +220,21 @@ bool ParseCommandLine(int argc, char** argv, LoadOptions* options, int* exit_cod
   // Validated by their checks above.
   ParseByteSize(working_set, &o.working_set_bytes);
   ParseByteSize(access_size, &o.access_bytes);
-  ParseWorkload(workload, &o.workload.kind);
+  if (workload == kForkStorm) {
+    o.storm = Storm::kFork;
+    o.workload.kind = Workload::kUniform;
+  } else if (workload == kExecStorm) {
+    o.storm = Storm::kExec;
+  } else {
+    o.storm = Storm::kNone;
+    ParseWorkload(workload, &o.workload.kind);
+  }
   o.progress = !no_progress;
+  if (exec_binary->count() > 0 && o.storm != Storm::kExec) {
+    fmt::print(stderr, "memload: --exec-binary needs --workload exec-storm\n");
+    *exit_code = kExitUsage;
+    return false;
+  }
 
   Status s = ValidateOptions(o);
   if (!s.ok()) {

@@ -17,6 +17,17 @@ inline constexpr uint64_t kMaxAccessBytes = uint64_t{1} << 20;
 // Most ops per Access call or stream request accepted by --batch (the
 // server's limit per batch).
 inline constexpr int kMaxBatchOps = 4096;
+// Shortest --interval of the JSON timeline.
+inline constexpr double kMinIntervalSeconds = 0.001;
+
+// Process-lifecycle workloads (storm.h) instead of Reads and Writes.
+enum class Storm {
+  kNone,  // Reads and Writes (WorkloadSpec, or a trace)
+  kFork,  // fork-storm: Fork(parent) -> Write in the child -> Exit(child)
+  kExec,  // exec-storm: CreateProcess -> Exec -> Read a text page -> Exit
+};
+// "none", "fork-storm", "exec-storm".
+const char* StormName(Storm storm);
 
 struct LoadOptions {
   // host:port of the server under test. Default: 127.0.0.1:7070.
@@ -50,8 +61,20 @@ struct LoadOptions {
   // Send the batches on one AccessStream per worker and phase instead of
   // unary calls (with batch 0: one op per request). Default: false.
   bool stream = false;
-  // Which items are accessed (key_generator.h). Default: uniform.
+  // Which items are accessed (key_generator.h). Default: uniform. A fork
+  // storm picks the page each child writes with it.
   WorkloadSpec workload;
+  // A storm workload instead of Reads and Writes (--workload fork-storm or
+  // exec-storm). Storms issue unary calls only (no batch, stream or trace).
+  // Default: none.
+  Storm storm = Storm::kNone;
+  // exec-storm: the local executable (ELF64) uploaded once to the server's
+  // file store as /memload/<basename> and exec'ed by every cycle.
+  // Default: /bin/true.
+  std::string exec_binary = "/bin/true";
+  // Width of one entry of the JSON report's latency timeline, in seconds,
+  // at least kMinIntervalSeconds. Default: 1.
+  double interval_seconds = 1;
   // Write every page once before warming up and measuring, so reads find
   // resident or swapped pages rather than never-written zero pages.
   // Default: false.
@@ -79,8 +102,13 @@ struct LoadOptions {
   // Ops per call (1 for unary calls).
   int ops_per_call() const { return batch > 0 ? batch : 1; }
   int effective_channels() const { return channels > 0 ? channels : (workers + 3) / 4; }
-  // One process per worker, or one shared by all.
-  int process_count() const { return shared_process || has_trace() ? 1 : workers; }
+  bool is_storm() const { return storm != Storm::kNone; }
+  // Processes created at the start, one per worker or one shared by all (a
+  // fork storm's parents); an exec storm creates its own in every cycle.
+  int process_count() const {
+    if (storm == Storm::kExec) return 0;
+    return shared_process || has_trace() ? 1 : workers;
+  }
 };
 
 // InvalidArgument naming the first field out of its documented range.

@@ -9,6 +9,7 @@
 
 #include "client/memload/byte_size.h"
 #include "client/memload/grpc_codes.h"
+#include "client/memload/storm.h"
 
 namespace memserver::memload {
 
@@ -66,7 +67,10 @@ json StatsJson(const v1::GlobalStats& stats) {
   return out;
 }
 
+// The latency of every op: the whole cycle's for a storm, else reads and
+// writes together.
 Histogram AllLatencies(const WorkerStats& stats) {
+  if (!stats.steps.empty()) return stats.steps.back().ok.latency_ns;
   Histogram all(stats.reads.latency_ns.precision_bits());
   all.Merge(stats.reads.latency_ns);
   all.Merge(stats.writes.latency_ns);
@@ -90,6 +94,45 @@ json HistogramJson(const Histogram& h) {
   return {{"unit", "ns"},
           {"precision_bits", h.precision_bits()},
           {"buckets_lowest_highest_count", buckets}};
+}
+
+json TimelineJson(const std::vector<TimelineEntry>& timeline) {
+  json out = json::array();
+  for (const TimelineEntry& e : timeline) {
+    out.push_back({{"t_start_s", e.t_start_s},
+                   {"seconds", e.seconds},
+                   {"ops", e.ops},
+                   {"ops_per_second", e.ops_per_second},
+                   {"errors", e.errors},
+                   {"p50_us", Micros(e.p50_ns)},
+                   {"p90_us", Micros(e.p90_ns)},
+                   {"p99_us", Micros(e.p99_ns)},
+                   {"max_us", Micros(e.max_ns)}});
+  }
+  return out;
+}
+
+// A storm's steps (null for a Read/Write run).
+json StormJson(const RunResult& run) {
+  const std::vector<const char*> names = StormStepNames(run.storm);
+  if (names.empty() || run.measured.steps.size() != names.size()) return nullptr;
+  json steps = json::object();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const StepStats& step = run.measured.steps[i];
+    steps[names[i]] = {{"ok", step.ok.ops},
+                       {"failed", step.failed},
+                       {"bytes", step.ok.bytes},
+                       {"latency_us", LatencyJson(step.ok.latency_ns)}};
+  }
+  json out = {{"kind", StormName(run.storm)}, {"cycles", run.measured.cycles}, {"steps", steps}};
+  if (run.storm == Storm::kExec) {
+    out["exec"] = {{"path", run.exec_path},
+                   {"bytes", run.exec_bytes},
+                   {"uploaded", run.exec_uploaded},
+                   {"cached_pages", run.exec_cached_pages < 0 ? json(nullptr)
+                                                              : json(run.exec_cached_pages)}};
+  }
+  return out;
 }
 
 json RunJson(const RunResult& run) {
@@ -120,7 +163,8 @@ json RunJson(const RunResult& run) {
         {"ok", m.ok_ops()},
         {"failed", m.failed_ops()},
         {"reads", m.reads.ops},
-        {"writes", m.writes.ops}}},
+        {"writes", m.writes.ops},
+        {"cycles", m.cycles}}},
       {"bytes", {{"read", m.reads.bytes}, {"written", m.writes.bytes}}},
       {"ops_per_second", run.ops_per_second()},
       {"calls", m.calls},
@@ -133,6 +177,8 @@ json RunJson(const RunResult& run) {
         {"write", LatencyJson(m.writes.latency_ns)},
         {"all", LatencyJson(all)}}},
       {"latency_histogram", HistogramJson(all)},
+      {"storm", StormJson(run)},
+      {"timeline", TimelineJson(run.timeline)},
       {"errors", errors},
       {"bad_responses", m.bad_responses},
       {"server",
@@ -150,7 +196,7 @@ json OptionsJson(const LoadOptions& o) {
       {"server", o.server},
       {"workers", o.workers},
       {"channels", o.effective_channels()},
-      {"shared_process", o.process_count() == 1},
+      {"shared_process", o.shared_process || o.has_trace()},
       {"duration_seconds", o.duration_seconds},
       {"ops", o.ops},
       {"warmup_seconds", o.warmup_seconds},
@@ -159,7 +205,11 @@ json OptionsJson(const LoadOptions& o) {
       {"read_ratio", o.read_ratio},
       {"batch", o.batch},
       {"stream", o.stream},
-      {"workload", o.has_trace() ? "trace" : WorkloadName(o.workload.kind)},
+      {"workload", o.has_trace()  ? "trace"
+                   : o.is_storm() ? StormName(o.storm)
+                                  : WorkloadName(o.workload.kind)},
+      {"exec_binary", o.storm == Storm::kExec ? o.exec_binary : ""},
+      {"interval_seconds", o.interval_seconds},
       {"zipf_theta", o.workload.zipf_theta},
       {"hot_fraction", o.workload.hot_fraction},
       {"hot_access_fraction", o.workload.hot_access_fraction},
@@ -220,6 +270,20 @@ std::string CallMode(const RunResult& run) {
 }
 
 std::string Describe(const LoadOptions& o, const RunResult& run) {
+  if (o.storm == Storm::kFork) {
+    return fmt::format(
+        "memload: fork-storm, {} workers on {} channel{}, {} parent{} x {}, each child writes "
+        "{} ({})\n",
+        run.workers, run.channels, run.channels == 1 ? "" : "s", run.processes,
+        run.processes == 1 ? "" : "s", ReadableBytes(run.region_bytes),
+        FormatByteSize(o.access_bytes), WorkloadName(o.workload.kind));
+  }
+  if (o.storm == Storm::kExec) {
+    return fmt::format("memload: exec-storm, {} workers on {} channel{}, exec of {} ({}, {} {})\n",
+                       run.workers, run.channels, run.channels == 1 ? "" : "s", o.exec_binary,
+                       ReadableBytes(run.exec_bytes), run.exec_uploaded ? "uploaded as" : "reusing",
+                       run.exec_path);
+  }
   const std::string workload =
       o.has_trace() ? fmt::format("trace {}", o.trace_path) : WorkloadName(o.workload.kind);
   return fmt::format(
@@ -258,13 +322,23 @@ std::string FormatSummary(const LoadOptions& options, const RunResult& run,
   out += fmt::format("{:<6} {:>11} {:>11} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "op",
                      "count", "ops/s", "MiB/s", "mean us", "p50 us", "p90 us", "p99 us",
                      "p99.9 us", "max us");
-  out += Row("read", m.reads.ops, m.reads.bytes, m.reads.latency_ns, run.elapsed_seconds);
-  out += Row("write", m.writes.ops, m.writes.bytes, m.writes.latency_ns, run.elapsed_seconds);
-  out += Row("all", m.ok_ops(), m.reads.bytes + m.writes.bytes, AllLatencies(m),
-             run.elapsed_seconds);
-  out += fmt::format("calls: {} {} ({:.1f} calls/s{})\n", m.calls, CallMode(run),
-                     run.calls_per_second(),
-                     run.ops_per_call > 0 ? "; an op's latency is that of its call" : "");
+  const std::vector<const char*> steps = StormStepNames(run.storm);
+  if (!steps.empty() && m.steps.size() == steps.size()) {
+    for (size_t i = 0; i < steps.size(); ++i) {
+      out += Row(steps[i], m.steps[i].ok.ops, m.steps[i].ok.bytes, m.steps[i].ok.latency_ns,
+                 run.elapsed_seconds);
+    }
+    out += fmt::format("calls: {} unary calls, {} per cycle ({:.1f} calls/s); an op is a cycle\n",
+                       m.calls, steps.size() - 1, run.calls_per_second());
+  } else {
+    out += Row("read", m.reads.ops, m.reads.bytes, m.reads.latency_ns, run.elapsed_seconds);
+    out += Row("write", m.writes.ops, m.writes.bytes, m.writes.latency_ns, run.elapsed_seconds);
+    out += Row("all", m.ok_ops(), m.reads.bytes + m.writes.bytes, AllLatencies(m),
+               run.elapsed_seconds);
+    out += fmt::format("calls: {} {} ({:.1f} calls/s{})\n", m.calls, CallMode(run),
+                       run.calls_per_second(),
+                       run.ops_per_call > 0 ? "; an op's latency is that of its call" : "");
+  }
 
   std::string errors;
   for (size_t code = 0; code < m.errors.size(); ++code) {
@@ -276,6 +350,13 @@ std::string FormatSummary(const LoadOptions& options, const RunResult& run,
     errors += fmt::format("{}wrong-length reads {}", errors.empty() ? "" : ", ", m.bad_responses);
   }
   out += fmt::format("\nerrors: {}\n", errors.empty() ? "none" : errors);
+  std::string failed_steps;
+  for (size_t i = 0; i < steps.size() && i < m.steps.size(); ++i) {
+    if (m.steps[i].failed == 0) continue;
+    failed_steps += fmt::format("{}{} {}", failed_steps.empty() ? "" : ", ", steps[i],
+                                m.steps[i].failed);
+  }
+  if (!failed_steps.empty()) out += fmt::format("failed steps: {}\n", failed_steps);
 
   out += "server:";
   for (const char* field : kCounterFields) out += fmt::format(" {} +{}", field, CounterDelta(run, field));
@@ -284,6 +365,11 @@ std::string FormatSummary(const LoadOptions& options, const RunResult& run,
   if (hit_ratio >= 0) {
     out += fmt::format("hit ratio {:.2f}% (1 - {} major faults / {} page accesses)\n",
                        hit_ratio * 100, CounterDelta(run, "major_faults"), m.page_accesses);
+  }
+  if (run.storm == Storm::kExec && run.exec_cached_pages >= 0) {
+    const uint64_t file_pages = (run.exec_bytes + run.page_size - 1) / run.page_size;
+    out += fmt::format("page cache: {} holds {} of its {} pages after {} cycles\n", run.exec_path,
+                       run.exec_cached_pages, file_pages, m.total_ops());
   }
   if (!run.cleanup_error.empty()) out += fmt::format("cleanup failed: {}\n", run.cleanup_error);
 

@@ -9,11 +9,14 @@
 
 #include "client/memload/access_stream.h"
 #include "client/memload/batch_worker.h"
+#include "client/memload/exec_binary.h"
 #include "client/memload/grpc_codes.h"
 #include "client/memload/key_generator.h"
 #include "client/memload/progress.h"
 #include "client/memload/random.h"
+#include "client/memload/storm.h"
 #include "client/memload/target.h"
+#include "client/memload/timeline.h"
 
 namespace memserver::memload {
 
@@ -120,23 +123,32 @@ Status Populate(Target& target, const std::vector<Access>& writes, int workers,
   return Status::OK();
 }
 
-// One phase: every worker runs RunWorker (unary calls) or RunBatchWorker on
-// its stream; returns the merged stats.
+// One phase: every worker runs its loop (RunWorker's unary calls,
+// RunBatchWorker, or RunStormWorker's cycles); returns the merged stats. Storm
+// processes whose Exit failed are handed to the target to exit at the end.
 WorkerStats RunPhase(Target& target, std::vector<std::unique_ptr<AccessStream>>& streams,
-                     const PhaseLimits& limits, const LoadOptions& options, const char* label,
-                     ProgressLine& progress) {
+                     const PhaseLimits& limits, const LoadOptions& options,
+                     const std::string& exec_path, const char* label, ProgressLine& progress) {
   const BatchMode mode{options.ops_per_call(), options.stream};
-  const int workers = static_cast<int>(streams.size());
+  const int workers = options.workers;
   std::vector<LiveCounters> live(static_cast<size_t>(workers));
   std::vector<WorkerStats> stats(static_cast<size_t>(workers));
+  LeftoverPids leftovers;
   progress.Start(label, &live);
   RunOnThreads(workers, [&](int w) {
     const size_t i = static_cast<size_t>(w);
-    stats[i] = options.unary()
-                   ? RunWorker(target.stub(w), *streams[i], limits, &live[i])
-                   : RunBatchWorker(target.stub(w), *streams[i], limits, mode, &live[i]);
+    AccessStream* stream = i < streams.size() ? streams[i].get() : nullptr;
+    if (options.is_storm()) {
+      const StormConfig config{options.storm, w, exec_path};
+      stats[i] = RunStormWorker(target.stub(w), stream, config, limits, &leftovers, &live[i]);
+    } else if (options.unary()) {
+      stats[i] = RunWorker(target.stub(w), *stream, limits, &live[i]);
+    } else {
+      stats[i] = RunBatchWorker(target.stub(w), *stream, limits, mode, &live[i]);
+    }
   });
   progress.Stop();
+  for (uint64_t pid : leftovers.Take()) target.Adopt(pid);
   WorkerStats merged;
   for (const WorkerStats& s : stats) merged.Merge(s);
   return merged;
@@ -174,24 +186,35 @@ Status RunLoad(const LoadOptions& options, const BlockTrace* trace, const std::s
   result->processes = options.process_count();
   result->ops_per_call = options.unary() ? 0 : options.ops_per_call();
   result->stream = options.stream;
+  result->storm = options.storm;
+  const auto call_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(options.call_timeout_seconds));
 
   std::unique_ptr<Target> target;
   // Connecting, like every call, is bounded by the call timeout.
-  MEMSERVER_RETURN_IF_ERROR(Target::Connect(
-      address, options.effective_channels(),
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::duration<double>(options.call_timeout_seconds)),
-      &target));
+  MEMSERVER_RETURN_IF_ERROR(
+      Target::Connect(address, options.effective_channels(), call_timeout, &target));
   result->channels = target->channels();
 
   v1::GlobalStats initial;
   MEMSERVER_RETURN_IF_ERROR(target->GetGlobalStats(&initial));
   result->page_size = initial.page_size() != 0 ? initial.page_size() : kDefaultPageSize;
   MEMSERVER_RETURN_IF_ERROR(RegionBytes(options, trace, result->page_size, &result->region_bytes));
+  if (options.storm == Storm::kExec) result->region_bytes = 0;  // nothing is mmapped up front
 
   std::vector<Region> regions;
   MEMSERVER_RETURN_IF_ERROR(
       target->CreateRegions(result->processes, result->region_bytes, &regions));
+  // Deleted (when uploaded) after the processes are exited, or by its
+  // destructor on an early return.
+  std::unique_ptr<StagedBinary> staged;
+  if (options.storm == Storm::kExec) {
+    MEMSERVER_RETURN_IF_ERROR(
+        StagedBinary::Stage(target->stub(0), options.exec_binary, call_timeout, &staged));
+    result->exec_path = staged->path();
+    result->exec_bytes = staged->bytes();
+    result->exec_uploaded = staged->uploaded();
+  }
 
   if (options.populate) {
     const std::vector<Access> writes = PopulateWrites(regions, trace, result->page_size);
@@ -202,7 +225,8 @@ Status RunLoad(const LoadOptions& options, const BlockTrace* trace, const std::s
   }
 
   // The workers' streams, kept from warm-up to measurement.
-  const OpMix mix{options.read_ratio, options.access_bytes};
+  // A fork storm's children only write.
+  const OpMix mix{options.storm == Storm::kFork ? 0.0 : options.read_ratio, options.access_bytes};
   std::vector<std::unique_ptr<AccessStream>> streams;
   std::unique_ptr<TraceCursor> cursor;
   if (trace != nullptr) {
@@ -211,7 +235,7 @@ Status RunLoad(const LoadOptions& options, const BlockTrace* trace, const std::s
       streams.push_back(MakeTraceStream(regions.front(), *trace, cursor.get(), result->page_size,
                                         mix, Rng::DeriveSeed(options.seed, uint64_t(w))));
     }
-  } else {
+  } else if (!regions.empty()) {
     const ItemGeometry geometry = ComputeGeometry(options.workload.kind, result->region_bytes,
                                                   result->page_size, options.access_bytes);
     const bool shared = regions.size() == 1;
@@ -237,7 +261,7 @@ Status RunLoad(const LoadOptions& options, const BlockTrace* trace, const std::s
     warmup.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(options.warmup_seconds));
     result->warmup_ops =
-        RunPhase(*target, streams, warmup, options, "warm-up", progress).total_ops();
+        RunPhase(*target, streams, warmup, options, result->exec_path, "warm-up", progress).total_ops();
   }
 
   MEMSERVER_RETURN_IF_ERROR(target->GetGlobalStats(&result->stats_before));
@@ -251,16 +275,30 @@ Status RunLoad(const LoadOptions& options, const BlockTrace* trace, const std::s
     measure.deadline = measure_start + std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(duration));
   }
-  result->measured = RunPhase(*target, streams, measure, options, "measure", progress);
+  Timeline timeline(measure_start,
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::duration<double>(options.interval_seconds)));
+  measure.timeline = &timeline;
+  result->measured =
+      RunPhase(*target, streams, measure, options, result->exec_path, "measure", progress);
   const Clock::time_point measure_end = result->measured.total_ops() > 0
                                             ? result->measured.last_completion
                                             : Clock::now();
   result->elapsed_seconds = std::chrono::duration<double>(measure_end - measure_start).count();
+  result->timeline = timeline.Entries(result->elapsed_seconds);
   result->interrupted = Stopped(hooks);
   MEMSERVER_RETURN_IF_ERROR(target->GetGlobalStats(&result->stats_after));
+  uint64_t cached = 0;
+  if (staged != nullptr && staged->CachedPages(&cached).ok()) {
+    result->exec_cached_pages = static_cast<int64_t>(cached);
+  }
 
-  Status exited = target->ExitProcesses();
-  if (!exited.ok()) result->cleanup_error = exited.ToString();
+  Status cleaned = target->ExitProcesses();
+  if (staged != nullptr) {
+    Status removed = staged->Remove();
+    if (cleaned.ok()) cleaned = removed;
+  }
+  if (!cleaned.ok()) result->cleanup_error = cleaned.ToString();
   return Status::OK();
 }
 

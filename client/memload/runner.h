@@ -2,12 +2,17 @@
 //
 // Phases, in order:
 //   1. connect (LoadOptions::effective_channels() channels), read the page
-//      size with GetStats, create the processes and mmap their regions;
+//      size with GetStats, create the processes and mmap their regions (a
+//      fork storm's parents; an exec storm instead stages its binary,
+//      exec_binary.h);
 //   2. populate (with --populate): write every page once, in 256 KiB writes
 //      spread over the workers (for a trace, every distinct block);
 //   3. warm up (--warmup seconds), ops not counted;
-//   4. GetStats, measure (by duration or op count), GetStats;
-//   5. exit the processes (also when a phase failed).
+//   4. GetStats, measure (by duration or op count; a storm counts cycles,
+//      storm.h), GetStats; the timeline (timeline.h) covers this phase;
+//   5. exit the processes (also when a phase failed): the parents, and any
+//      storm process whose Exit failed in its cycle; then delete an uploaded
+//      exec binary.
 // The workers keep their access streams from warm-up to measurement (a
 // sequential cursor or trace position continues). Failed calls in phases 3
 // and 4 are tallied, not fatal; any failure in 1, 2 or the GetStats calls
@@ -16,8 +21,10 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "client/memload/options.h"
+#include "client/memload/timeline.h"
 #include "client/memload/trace.h"
 #include "client/memload/worker.h"
 #include "memserver/v1/memserver.pb.h"
@@ -38,7 +45,18 @@ struct RunResult {
   double populate_seconds = 0;
   uint64_t warmup_ops = 0;    // completed in warm-up, not counted below
 
+  Storm storm = Storm::kNone;
+  // exec-storm: the binary's path in the server's file store, its size,
+  // whether this run uploaded it (and deleted it at the end), and its pages
+  // in the server's page cache at the end of the measured phase (-1 unknown).
+  std::string exec_path;
+  uint64_t exec_bytes = 0;
+  bool exec_uploaded = false;
+  int64_t exec_cached_pages = -1;
+
   WorkerStats measured;       // the workers' stats of the measured phase, merged
+  // The measured phase over time, one entry per --interval (timeline.h).
+  std::vector<TimelineEntry> timeline;
   double elapsed_seconds = 0; // measured phase: first op start to last op end
   bool interrupted = false;   // the stop flag ended the run early
 

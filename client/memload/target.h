@@ -48,7 +48,11 @@ class Target {
   // processes created so far stay recorded and are exited by ExitProcesses.
   Status CreateRegions(int count, uint64_t bytes, std::vector<Region>* regions);
 
-  // Exits every process this target created, once; returns the first error.
+  // Makes ExitProcesses exit `pid` too (a storm process whose Exit failed).
+  void Adopt(uint64_t pid) { pids_.push_back(pid); }
+
+  // Exits every process this target created or adopted, once; returns the
+  // first error.
   Status ExitProcesses();
 
  private:

@@ -21,6 +21,11 @@ void OpStats::Merge(const OpStats& other) {
   latency_ns.Merge(other.latency_ns);
 }
 
+void StepStats::Merge(const StepStats& other) {
+  ok.Merge(other.ok);
+  failed += other.failed;
+}
+
 uint64_t WorkerStats::failed_ops() const {
   uint64_t failed = bad_responses;
   for (uint64_t n : errors) failed += n;
@@ -32,6 +37,14 @@ void WorkerStats::Merge(const WorkerStats& other) {
   writes.Merge(other.writes);
   for (size_t i = 0; i < errors.size(); ++i) errors[i] += other.errors[i];
   bad_responses += other.bad_responses;
+  cycles += other.cycles;
+  if (steps.empty()) {
+    steps = other.steps;
+  } else {
+    for (size_t i = 0; i < steps.size() && i < other.steps.size(); ++i) {
+      steps[i].Merge(other.steps[i]);
+    }
+  }
   calls += other.calls;
   page_accesses += other.page_accesses;
   last_completion = std::max(last_completion, other.last_completion);
@@ -49,6 +62,7 @@ WorkerStats RunWorker(v1::Memory::StubInterface& stub, AccessStream& stream,
   v1::WriteRequest write_request;
   v1::WriteResponse write_response;
   Access access;
+  TimelineRecorder timeline(limits.timeline);
 
   while (true) {
     if (limits.stop != nullptr && limits.stop->load(std::memory_order_relaxed)) break;
@@ -81,6 +95,10 @@ WorkerStats RunWorker(v1::Memory::StubInterface& stub, AccessStream& stream,
     const Clock::time_point end = Clock::now();
     stats.last_completion = end;
     ++stats.calls;
+    const uint64_t latency_ns = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+    const bool ok = status.ok() && !bad_response;
+    timeline.Record(end, latency_ns, ok ? 1 : 0, ok ? 0 : 1);
 
     if (!status.ok()) {
       const size_t code = static_cast<size_t>(status.error_code());
@@ -91,8 +109,7 @@ WorkerStats RunWorker(v1::Memory::StubInterface& stub, AccessStream& stream,
       OpStats& op = access.write ? stats.writes : stats.reads;
       ++op.ops;
       op.bytes += access.length;
-      op.latency_ns.Record(static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count()));
+      op.latency_ns.Record(latency_ns);
       stats.page_accesses += PagesSpanned(access.addr, access.length, limits.page_size);
     }
     if (live != nullptr) {

@@ -14,10 +14,12 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "client/memload/access_stream.h"
 #include "client/memload/grpc_codes.h"
 #include "client/memload/histogram.h"
+#include "client/memload/timeline.h"
 #include "memserver/v1/memserver.grpc.pb.h"
 
 namespace memserver::memload {
@@ -44,6 +46,9 @@ struct PhaseLimits {
   std::chrono::nanoseconds call_timeout = std::chrono::seconds(10);
   // The server's page size, to count the pages each access touches.
   uint64_t page_size = 4096;
+  // Where each worker records its completions over time; null for none
+  // (warm-up). Shared by the phase's workers.
+  Timeline* timeline = nullptr;
 };
 
 // Successful ops of one kind.
@@ -55,9 +60,25 @@ struct OpStats {
   void Merge(const OpStats& other);
 };
 
+// One step of a storm cycle (storm.h): its successful calls (latency, and
+// bytes moved by a Write or Read step), and the cycles it failed.
+struct StepStats {
+  OpStats ok;
+  uint64_t failed = 0;
+
+  // A storm's step histograms are smaller than the Read/Write ones (storm.h).
+  explicit StepStats(int precision_bits) : ok{0, 0, Histogram(precision_bits)} {}
+  void Merge(const StepStats& other);
+};
+
 struct WorkerStats {
   OpStats reads;
   OpStats writes;
+  // Storm workloads: completed cycles (each one op: a cycle whose every step
+  // succeeded), and per step (storm.h's order, the whole cycle last) the
+  // latencies; empty otherwise.
+  uint64_t cycles = 0;
+  std::vector<StepStats> steps;
   // Failed calls by gRPC status code (index 0, OK, stays 0).
   std::array<uint64_t, kGrpcCodeCount> errors{};
   // OK reads whose data did not have the requested length.
@@ -71,7 +92,7 @@ struct WorkerStats {
   // When the last op of the phase completed; epoch when none did.
   Clock::time_point last_completion{};
 
-  uint64_t ok_ops() const { return reads.ops + writes.ops; }
+  uint64_t ok_ops() const { return reads.ops + writes.ops + cycles; }
   uint64_t failed_ops() const;  // failed calls + bad responses
   uint64_t total_ops() const { return ok_ops() + failed_ops(); }
   void Merge(const WorkerStats& other);

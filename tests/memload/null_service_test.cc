@@ -107,5 +107,69 @@ TEST_F(NullServiceTest, EverythingElseSucceedsEmpty) {
   EXPECT_EQ(maps_response.mappings_size(), 0);
 }
 
+TEST_F(NullServiceTest, ForkAndExecAnswerWithoutMemoryWork) {
+  v1::CreateProcessRequest create;
+  v1::CreateProcessResponse parent;
+  ASSERT_TRUE(service_.CreateProcess(nullptr, &create, &parent).ok());
+  v1::ForkRequest fork;
+  fork.set_pid(parent.pid());
+  v1::ForkResponse child;
+  ASSERT_TRUE(service_.Fork(nullptr, &fork, &child).ok());
+  EXPECT_GT(child.child_pid(), parent.pid());
+
+  v1::ExecRequest exec;
+  exec.set_pid(child.child_pid());
+  exec.set_path("/memload/true");
+  v1::ExecResponse image;
+  ASSERT_TRUE(service_.Exec(nullptr, &exec, &image).ok());
+  EXPECT_EQ(image.entry(), kNullExecEntry);
+  EXPECT_EQ(image.segments(), 1u);
+  exec.set_path("relative/true");
+  EXPECT_EQ(service_.Exec(nullptr, &exec, &image).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(NullServiceTest, FileCallsKeepNothingAndValidatePaths) {
+  v1::WriteFileRequest write;
+  write.set_path("/memload/true");
+  write.set_offset(4096);
+  write.set_data(std::string(100, 'x'));
+  v1::FileInfo info;
+  ASSERT_TRUE(service_.WriteFile(nullptr, &write, &info).ok());
+  EXPECT_EQ(info.size(), 4196u);
+  EXPECT_EQ(info.path(), "/memload/true");
+
+  v1::StatFileRequest stat;
+  stat.set_path("/memload/true");
+  EXPECT_EQ(service_.StatFile(nullptr, &stat, &info).error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::ReadFileRequest read;
+  read.set_path("/memload/true");
+  v1::ReadFileResponse data;
+  EXPECT_EQ(service_.ReadFile(nullptr, &read, &data).error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::DeleteFileRequest del;
+  del.set_path("/memload/true");
+  v1::DeleteFileResponse deleted;
+  EXPECT_TRUE(service_.DeleteFile(nullptr, &del, &deleted).ok());
+
+  // Hostile shapes: no path, a relative or overlong one, an offset that
+  // would overflow, a payload over the I/O bound.
+  for (const std::string& path : {std::string(), std::string("a/b"), "/" + std::string(4096, 'p')}) {
+    write.set_path(path);
+    EXPECT_EQ(service_.WriteFile(nullptr, &write, &info).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    del.set_path(path);
+    EXPECT_EQ(service_.DeleteFile(nullptr, &del, &deleted).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  write.set_path("/f");
+  write.set_offset(UINT64_MAX - 10);
+  EXPECT_EQ(service_.WriteFile(nullptr, &write, &info).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  write.set_offset(0);
+  write.set_data(std::string(kNullMaxIoBytes + 1, 'x'));
+  EXPECT_EQ(service_.WriteFile(nullptr, &write, &info).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
 }  // namespace
 }  // namespace memserver::memload

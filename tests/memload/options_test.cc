@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,74 @@ TEST(OptionsTest, ValidationNamesTheBadField) {
   o = LoadOptions();
   o.trace_format = "csv";
   EXPECT_EQ(ValidateOptions(o).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(OptionsTest, StormWorkloadsAndTheTimelineIntervalParse) {
+  LoadOptions o;
+  int code = -1;
+  ASSERT_TRUE(Parse({"--workload", "fork-storm", "--populate", "--interval", "0.25"}, &o, &code));
+  EXPECT_EQ(o.storm, Storm::kFork);
+  EXPECT_EQ(o.workload.kind, Workload::kUniform);  // picks the written page
+  EXPECT_EQ(o.process_count(), 16);                // one parent per worker
+  EXPECT_EQ(o.interval_seconds, 0.25);
+
+  o = LoadOptions();
+  ASSERT_TRUE(Parse({"--workload", "exec-storm", "--exec-binary", "/bin/true"}, &o, &code));
+  EXPECT_EQ(o.storm, Storm::kExec);
+  EXPECT_EQ(o.exec_binary, "/bin/true");
+  EXPECT_EQ(o.process_count(), 0);  // a process per cycle, none up front
+  EXPECT_EQ(o.interval_seconds, 1.0);
+
+  o = LoadOptions();
+  ASSERT_TRUE(Parse({"--workload", "zipfian"}, &o, &code));
+  EXPECT_EQ(o.storm, Storm::kNone);
+  EXPECT_STREQ(StormName(Storm::kExec), "exec-storm");
+}
+
+TEST(OptionsTest, BadStormAndIntervalUsesExitWithTwo) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"--workload", "exec-storm", "--populate"},
+      {"--workload", "exec-storm", "--shared-process"},
+      {"--workload", "fork-storm", "--batch", "8"},
+      {"--workload", "exec-storm", "--stream"},
+      {"--exec-binary", "/bin/true"},  // without exec-storm
+      {"--workload", "exec-storm", "--exec-binary", "/nonexistent/binary"},
+      {"--interval", "0"},
+      {"--interval", "-1"},
+      {"--interval", "soon"},
+      {"--workload", "spawn-storm"},
+  };
+  for (const auto& args : bad) {
+    LoadOptions o;
+    int code = -1;
+    EXPECT_FALSE(Parse(args, &o, &code)) << args[0] << " " << args[1];
+    EXPECT_EQ(code, 2) << args[0] << " " << args[1];
+  }
+}
+
+TEST(OptionsTest, StormValidationSaysWhatToChange) {
+  LoadOptions o;
+  o.storm = Storm::kFork;
+  o.batch = 4;
+  Status s = ValidateOptions(o);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("no --batch or --stream"), std::string::npos) << s.message();
+  o = LoadOptions();
+  o.storm = Storm::kExec;
+  o.populate = true;
+  s = ValidateOptions(o);
+  EXPECT_NE(s.message().find("drop --populate"), std::string::npos) << s.message();
+  o = LoadOptions();
+  o.storm = Storm::kFork;
+  o.trace_path = "/some/trace";
+  EXPECT_NE(ValidateOptions(o).message().find("cannot replay a trace"), std::string::npos);
+  o = LoadOptions();
+  o.storm = Storm::kExec;
+  o.exec_binary.clear();
+  EXPECT_NE(ValidateOptions(o).message().find("--exec-binary"), std::string::npos);
+  o = LoadOptions();
+  o.interval_seconds = std::nan("");
+  EXPECT_NE(ValidateOptions(o).message().find("timeline interval"), std::string::npos);
 }
 
 }  // namespace
