@@ -74,7 +74,7 @@ Status Engine::Checkpoint() {
     std::shared_lock<std::shared_mutex> ol(shms[i]->mu());
     shm_records[i].size = shms[i]->size();
     shms[i]->ForEach(0, ~0ull, [&](uint64_t index, Page* page) {
-      shm_records[i].pages.push_back(PageRef{index, page->id, false});
+      shm_records[i].pages.push_back(PageRef{index, page->id(), false});
       shm_pages[i].push_back(page);
     });
   }

@@ -143,6 +143,7 @@ struct GlobalStats {
   uint64_t frames_free = 0;
   uint64_t processes = 0;
   uint64_t pages = 0;          // live page objects (content that exists)
+  uint64_t page_slab_bytes = 0;  // storage carved for Page objects (high-water mark)
   uint64_t zero_pages = 0;     // pages that went back to all-zero: no frame, no swap
   uint64_t swap_pages = 0;     // pages with a copy in swap
   uint64_t minor_faults = 0;

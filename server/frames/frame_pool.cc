@@ -16,25 +16,28 @@ FramePool::FramePool(uint32_t capacity, uint32_t page_size)
                  -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
   base_ = static_cast<char*>(p);
-  free_list_.reserve(capacity);
-  // Hand out low frames first (pop from the back).
-  for (uint32_t i = capacity; i > 0; --i) free_list_.push_back(i - 1);
 }
 
 FramePool::~FramePool() { munmap(base_, static_cast<size_t>(capacity_) * page_size_); }
 
 bool FramePool::TryAllocate(FrameId* frame) {
   std::lock_guard<std::mutex> l(mu_);
-  if (free_list_.empty()) return false;
-  *frame = free_list_.back();
-  free_list_.pop_back();
+  if (free_head_ != kNoFrame) {
+    *frame = free_head_;
+    free_head_ = NextFree(free_head_);
+  } else if (untouched_ < capacity_) {
+    *frame = untouched_++;  // low frames first
+  } else {
+    return false;
+  }
   free_count_.fetch_sub(1, std::memory_order_relaxed);
   return true;
 }
 
 void FramePool::Free(FrameId frame) {
   std::lock_guard<std::mutex> l(mu_);
-  free_list_.push_back(frame);
+  NextFree(frame) = free_head_;
+  free_head_ = frame;
   free_count_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -6,6 +6,11 @@
 //     Data(f) is stable for the pool's lifetime.
 //   - TryAllocate/Free are thread-safe; a frame is handed out at most once
 //     until it is freed. Frames handed out are NOT zeroed.
+//   - No per-frame bookkeeping: frames never handed out are taken in order
+//     from a high-water mark, and a freed frame is linked into the free list
+//     through its own first 4 bytes (as SLUB keeps its free pointer inside
+//     free objects), so the free list costs no memory and an untouched frame
+//     is never written by the pool.
 // The pool knows nothing of pages: who owns a frame is recorded by the
 // Pager (server/vm/pager.h), which also decides what to evict.
 #pragma once
@@ -13,7 +18,6 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
-#include <vector>
 
 #include "server/frames/replacement_policy.h"
 
@@ -44,8 +48,12 @@ class FramePool {
   const uint32_t page_size_;
   char* base_;  // capacity_ * page_size_ bytes, owned (munmap in destructor)
 
+  // The link stored in a free frame: the next free frame, or kNoFrame.
+  FrameId& NextFree(FrameId frame) const { return *reinterpret_cast<FrameId*>(Data(frame)); }
+
   std::mutex mu_;                  // leaf lock
-  std::vector<FrameId> free_list_;  // GUARDED_BY(mu_)
+  FrameId free_head_ = kNoFrame;   // freed frames, LIFO; GUARDED_BY(mu_)
+  uint32_t untouched_ = 0;         // frames [untouched_, capacity_) never handed out; GUARDED_BY(mu_)
   std::atomic<uint32_t> free_count_;
 };
 

@@ -126,6 +126,11 @@ Status FileStore::Create(const std::string& path, bool truncate, FileInfo* info)
     MEMSERVER_RETURN_IF_ERROR(Truncate(path, 0));
     return Stat(path, info);
   }
+  if (next_inode_ > kMaxInode) {
+    return Status::ResourceExhausted(
+        fmt::format("cannot create '{}': all {} inode numbers of this store have been used", path, kMaxInode),
+        "ENOSPC");
+  }
   const uint32_t number = next_inode_++;
   storage::WriteBatch wb;
   std::string record, name, counter;

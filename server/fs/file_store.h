@@ -40,6 +40,10 @@ class FileStore {
   // Largest file size accepted. Default page size: 2^40 bytes.
   static constexpr uint64_t kMaxFileSize = 1ull << 40;
   static constexpr size_t kMaxPathLength = 4096;
+  // Inode numbers are never reused; a Page keeps one in 31 bits (page.h).
+  static constexpr uint32_t kMaxInode = (uint32_t{1} << 31) - 1;
+  // ... and a file page's index in 32 bits (pages are at least 4 KiB).
+  static_assert(kMaxFileSize / 4096 <= (uint64_t{1} << 32));
 
   // Loads the file table from `store`. Both pointers are borrowed.
   static Status Open(storage::BackingStore* store, Pager* pager, std::unique_ptr<FileStore>* files);

@@ -16,7 +16,7 @@ AddressSpace::AddressSpace(const EngineOptions& options, Pager* pager)
       page_mask_(options.page_size - 1),
       top_(1ull << options.address_bits),
       vmas_(page_shift_),
-      pages_(options.address_bits - page_shift_) {
+      pages_(options.address_bits - page_shift_, pager->slab()) {
   limits_.as = options.default_rlimit_as;
   limits_.data = options.default_rlimit_data;
   limits_.stack = options.default_rlimit_stack;

@@ -21,7 +21,7 @@ void AddressSpace::Export(AddressSpaceRecord* record,
     record->vmas.push_back(r);
   }
   pages_.ForEach(0, top_ >> page_shift_, [&](uint64_t vpn, Page* page) {
-    record->pages.push_back(PageRef{vpn, page->id, false});
+    record->pages.push_back(PageRef{vpn, page->id(), false});
     pages->push_back(page);
   });
 }

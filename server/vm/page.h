@@ -51,15 +51,21 @@ namespace memserver {
 enum class PageState : uint8_t { kZero, kResident, kSwapped, kPagingIn, kWritingOut };
 
 struct Page {
-  explicit Page(uint64_t page_id, uint32_t file_inode = 0) : id(page_id), inode(file_inode) {}
+  // REQUIRES: file_inode < 2^31 and, for a file page, page_id < 2^32 (file
+  // sizes are bounded by FileStore::kMaxFileSize, inodes by FileStore);
+  // anonymous ids < 2^63.
+  explicit Page(uint64_t page_id, uint32_t file_inode = 0)
+      : Page(KeyTag{}, file_inode == 0 ? page_id
+                                       : kFileBit | static_cast<uint64_t>(file_inode) << 32 | page_id) {}
   Page(const Page&) = delete;
   Page& operator=(const Page&) = delete;
 
-  bool is_file() const { return inode != 0; }
-
+  bool is_file() const { return (key_hi_ & (kFileBit >> 32)) != 0; }
   // Anonymous: unique for the engine's life, the swap key. File: page index.
-  const uint64_t id;
-  const uint32_t inode;             // 0: anonymous
+  uint64_t id() const { return is_file() ? key_lo_ : key(); }
+  // 0 for anonymous memory.
+  uint32_t inode() const { return is_file() ? key_hi_ & ~static_cast<uint32_t>(kFileBit >> 32) : 0; }
+
   std::atomic<uint32_t> refs{1};    // PTEs, page caches, transient holders
   // Protected by PageLocks::For(this):
   FrameId frame = kNoFrame;         // valid in kResident, kPagingIn, kWritingOut
@@ -68,11 +74,25 @@ struct Page {
   bool dirty : 1 = false;
   bool has_swap : 1 = false;        // a copy exists in the store
   bool lazy_free : 1 = false;       // MADV_FREE: drop instead of writing out
+
+ private:
+  static constexpr uint64_t kFileBit = uint64_t{1} << 63;
+  struct KeyTag {};
+  Page(KeyTag, uint64_t key) : key_lo_(static_cast<uint32_t>(key)), key_hi_(static_cast<uint32_t>(key >> 32)) {}
+  uint64_t key() const { return static_cast<uint64_t>(key_hi_) << 32 | key_lo_; }
+
+  // The page's identity, immutable, as two 32-bit halves so that a Page
+  // needs only 4-byte alignment (20 bytes, not 24): an anonymous id, or
+  // kFileBit | inode << 32 | index for a file page.
+  const uint32_t key_lo_;
+  const uint32_t key_hi_;
 };
 
 // Per mapped page the engine spends a Page (from PageSlab, no malloc header)
-// and an 8-byte PTE: 24 + 8 = 32 bytes.
-static_assert(sizeof(Page) <= 24, "a Page is per-page metadata: keep it within 24 bytes");
+// and a 4-byte PTE (a PageSlab handle): 20 + 4 = 24 bytes. Per frame it
+// spends a 4-byte reverse-map handle plus the replacement policy's state.
+static_assert(sizeof(Page) == 20 && alignof(Page) == 4,
+              "a Page is per-page metadata: keep it within 20 bytes");
 
 // Striped locks for pages: a page's lock is chosen by its address, so a Page
 // costs no mutex of its own. A stripe's condition variable is notified on

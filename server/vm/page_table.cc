@@ -3,74 +3,99 @@
 #include <algorithm>
 #include <cassert>
 
+#include "server/vm/page_slab.h"
+
 namespace memserver {
 
-PageTable::PageTable(unsigned vpn_bits)
-    : levels_(std::max(1u, (vpn_bits + kBits - 1) / kBits)), root_(new Node) {}
+PageTable::PageTable(unsigned vpn_bits, const PageSlab* slab)
+    : levels_(std::max(1u, (vpn_bits + kBits - 1) / kBits)), slab_(slab), root_(NewNode(0)) {}
 
 PageTable::~PageTable() {
   ClearRange(0, ~0ull, [](uint64_t, Page*) { assert(false && "page table destroyed with pages"); });
-  delete root_;
+  DeleteNode(root_, 0);
 }
 
-const PageTable::Node* PageTable::FindLeaf(uint64_t vpn) const {
-  const Node* node = root_;
-  for (unsigned level = 0; level + 1 < levels_; ++level) {
-    uintptr_t child = node->slots[Index(vpn, level)].load(std::memory_order_acquire);
-    if (child == 0) return nullptr;
-    node = reinterpret_cast<const Node*>(child);
+void* PageTable::NewNode(unsigned level) {
+  if (level + 1 == levels_) {
+    leaves_.fetch_add(1, std::memory_order_relaxed);
+    return new LeafNode;
   }
-  return node;
+  nodes_.fetch_add(1, std::memory_order_relaxed);
+  return new Node;
 }
 
-PageTable::Node* PageTable::Leaf(uint64_t vpn, bool create) {
-  Node* node = root_;
+void PageTable::DeleteNode(void* node, unsigned level) {
+  if (level + 1 == levels_) {
+    leaves_.fetch_sub(1, std::memory_order_relaxed);
+    delete static_cast<LeafNode*>(node);
+  } else {
+    nodes_.fetch_sub(1, std::memory_order_relaxed);
+    delete static_cast<Node*>(node);
+  }
+}
+
+uint32_t PageTable::HandleOf(Page* page) const { return slab_->HandleOf(page); }
+Page* PageTable::PageAt(uint32_t handle) const { return static_cast<Page*>(slab_->At(handle)); }
+
+const PageTable::LeafNode* PageTable::FindLeaf(uint64_t vpn) const {
+  const void* node = root_;
   for (unsigned level = 0; level + 1 < levels_; ++level) {
-    std::atomic<uintptr_t>& slot = node->slots[Index(vpn, level)];
+    uintptr_t child = static_cast<const Node*>(node)->slots[Index(vpn, level)].load(std::memory_order_acquire);
+    if (child == 0) return nullptr;
+    node = reinterpret_cast<const void*>(child);
+  }
+  return static_cast<const LeafNode*>(node);
+}
+
+PageTable::LeafNode* PageTable::Leaf(uint64_t vpn, bool create) {
+  void* node = root_;
+  for (unsigned level = 0; level + 1 < levels_; ++level) {
+    Node* interior = static_cast<Node*>(node);
+    std::atomic<uintptr_t>& slot = interior->slots[Index(vpn, level)];
     uintptr_t child = slot.load(std::memory_order_acquire);
     if (child == 0) {
       if (!create) return nullptr;
-      Node* fresh = new Node;
+      void* fresh = NewNode(level + 1);
       uintptr_t expected = 0;
       if (slot.compare_exchange_strong(expected, reinterpret_cast<uintptr_t>(fresh),
                                        std::memory_order_acq_rel)) {
-        node->used.fetch_add(1, std::memory_order_relaxed);
-        nodes_.fetch_add(1, std::memory_order_relaxed);
+        interior->used.fetch_add(1, std::memory_order_relaxed);
         child = reinterpret_cast<uintptr_t>(fresh);
       } else {
-        delete fresh;  // another thread installed it first
+        DeleteNode(fresh, level + 1);  // another thread installed it first
         child = expected;
       }
     }
-    node = reinterpret_cast<Node*>(child);
+    node = reinterpret_cast<void*>(child);
   }
-  return node;
+  return static_cast<LeafNode*>(node);
 }
 
 Page* PageTable::Lookup(uint64_t vpn) const {
-  const Node* leaf = FindLeaf(vpn);
+  const LeafNode* leaf = FindLeaf(vpn);
   if (!leaf) return nullptr;
-  return reinterpret_cast<Page*>(leaf->slots[Index(vpn, levels_ - 1)].load(std::memory_order_acquire));
+  const uint32_t h = leaf->slots[Index(vpn, levels_ - 1)].load(std::memory_order_acquire);
+  return h == 0 ? nullptr : PageAt(h);
 }
 
 Page* PageTable::Install(uint64_t vpn, Page* page) {
-  Node* leaf = Leaf(vpn, true);
-  uintptr_t expected = 0;
-  if (leaf->slots[Index(vpn, levels_ - 1)].compare_exchange_strong(
-          expected, reinterpret_cast<uintptr_t>(page), std::memory_order_acq_rel)) {
+  LeafNode* leaf = Leaf(vpn, true);
+  uint32_t expected = 0;
+  if (leaf->slots[Index(vpn, levels_ - 1)].compare_exchange_strong(expected, HandleOf(page),
+                                                                   std::memory_order_acq_rel)) {
     leaf->used.fetch_add(1, std::memory_order_relaxed);
     entries_.fetch_add(1, std::memory_order_relaxed);
     return page;
   }
-  return reinterpret_cast<Page*>(expected);
+  return PageAt(expected);
 }
 
 bool PageTable::Replace(uint64_t vpn, Page* expected, Page* desired) {
-  Node* leaf = Leaf(vpn, false);
+  LeafNode* leaf = Leaf(vpn, false);
   if (!leaf) return false;
-  uintptr_t e = reinterpret_cast<uintptr_t>(expected);
-  return leaf->slots[Index(vpn, levels_ - 1)].compare_exchange_strong(
-      e, reinterpret_cast<uintptr_t>(desired), std::memory_order_acq_rel);
+  uint32_t e = HandleOf(expected);
+  return leaf->slots[Index(vpn, levels_ - 1)].compare_exchange_strong(e, HandleOf(desired),
+                                                                      std::memory_order_acq_rel);
 }
 
 void PageTable::ForEach(uint64_t begin, uint64_t end,
@@ -78,21 +103,26 @@ void PageTable::ForEach(uint64_t begin, uint64_t end,
   if (begin < end) ForEachNode(root_, 0, 0, begin, end, fn);
 }
 
-void PageTable::ForEachNode(const Node* node, unsigned level, uint64_t base, uint64_t begin,
+void PageTable::ForEachNode(const void* node, unsigned level, uint64_t base, uint64_t begin,
                             uint64_t end, const std::function<void(uint64_t, Page*)>& fn) const {
   const uint64_t span = SpanOf(level);
-  const bool leaf = level + 1 == levels_;
   unsigned first = begin > base ? static_cast<unsigned>(std::min<uint64_t>((begin - base) / span, kFanout)) : 0;
+  if (level + 1 == levels_) {
+    const LeafNode* leaf = static_cast<const LeafNode*>(node);
+    for (unsigned i = first; i < kFanout; ++i) {
+      const uint64_t vpn = base + i;
+      if (vpn >= end) break;
+      const uint32_t h = leaf->slots[i].load(std::memory_order_acquire);
+      if (h != 0) fn(vpn, PageAt(h));
+    }
+    return;
+  }
+  const Node* interior = static_cast<const Node*>(node);
   for (unsigned i = first; i < kFanout; ++i) {
     uint64_t child_base = base + i * span;
     if (child_base >= end) break;
-    uintptr_t v = node->slots[i].load(std::memory_order_acquire);
-    if (v == 0) continue;
-    if (leaf) {
-      fn(child_base, reinterpret_cast<Page*>(v));
-    } else {
-      ForEachNode(reinterpret_cast<const Node*>(v), level + 1, child_base, begin, end, fn);
-    }
+    uintptr_t v = interior->slots[i].load(std::memory_order_acquire);
+    if (v != 0) ForEachNode(reinterpret_cast<const void*>(v), level + 1, child_base, begin, end, fn);
   }
 }
 
@@ -102,32 +132,38 @@ void PageTable::ClearRange(uint64_t begin, uint64_t end,
 }
 
 // Returns true when `node` is empty afterwards (the caller frees it).
-bool PageTable::ClearNode(Node* node, unsigned level, uint64_t base, uint64_t begin, uint64_t end,
+bool PageTable::ClearNode(void* node, unsigned level, uint64_t base, uint64_t begin, uint64_t end,
                           const std::function<void(uint64_t, Page*)>& fn) {
   const uint64_t span = SpanOf(level);
-  const bool leaf = level + 1 == levels_;
   unsigned first = begin > base ? static_cast<unsigned>(std::min<uint64_t>((begin - base) / span, kFanout)) : 0;
-  for (unsigned i = first; i < kFanout && node->used.load(std::memory_order_relaxed) > 0; ++i) {
+  if (level + 1 == levels_) {
+    LeafNode* leaf = static_cast<LeafNode*>(node);
+    for (unsigned i = first; i < kFanout && leaf->used.load(std::memory_order_relaxed) > 0; ++i) {
+      const uint64_t vpn = base + i;
+      if (vpn >= end) break;
+      const uint32_t h = leaf->slots[i].load(std::memory_order_acquire);
+      if (h == 0) continue;
+      leaf->slots[i].store(0, std::memory_order_release);
+      leaf->used.fetch_sub(1, std::memory_order_relaxed);
+      entries_.fetch_sub(1, std::memory_order_relaxed);
+      fn(vpn, PageAt(h));
+    }
+    return node != root_ && leaf->used.load(std::memory_order_relaxed) == 0;
+  }
+  Node* interior = static_cast<Node*>(node);
+  for (unsigned i = first; i < kFanout && interior->used.load(std::memory_order_relaxed) > 0; ++i) {
     uint64_t child_base = base + i * span;
     if (child_base >= end) break;
-    uintptr_t v = node->slots[i].load(std::memory_order_acquire);
+    uintptr_t v = interior->slots[i].load(std::memory_order_acquire);
     if (v == 0) continue;
-    if (leaf) {
-      node->slots[i].store(0, std::memory_order_release);
-      node->used.fetch_sub(1, std::memory_order_relaxed);
-      entries_.fetch_sub(1, std::memory_order_relaxed);
-      fn(child_base, reinterpret_cast<Page*>(v));
-    } else {
-      Node* child = reinterpret_cast<Node*>(v);
-      if (ClearNode(child, level + 1, child_base, begin, end, fn)) {
-        node->slots[i].store(0, std::memory_order_release);
-        node->used.fetch_sub(1, std::memory_order_relaxed);
-        nodes_.fetch_sub(1, std::memory_order_relaxed);
-        delete child;
-      }
+    void* child = reinterpret_cast<void*>(v);
+    if (ClearNode(child, level + 1, child_base, begin, end, fn)) {
+      interior->slots[i].store(0, std::memory_order_release);
+      interior->used.fetch_sub(1, std::memory_order_relaxed);
+      DeleteNode(child, level + 1);
     }
   }
-  return node != root_ && node->used.load(std::memory_order_relaxed) == 0;
+  return node != root_ && interior->used.load(std::memory_order_relaxed) == 0;
 }
 
 }  // namespace memserver

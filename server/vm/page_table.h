@@ -3,6 +3,10 @@
 // virtual page number needs (4 for 48-bit addresses and 4 KiB pages). Its
 // memory grows with the pages touched, not with the address range.
 //
+// A leaf entry (the PTE) is 4 bytes: the page's PageSlab handle, 0 when
+// empty; interior entries are node pointers. So a mapped page costs 4 bytes
+// of leaf plus 1/512 of the levels above (~0.01 byte).
+//
 // Concurrency (the owner, AddressSpace, holds its mm lock):
 //   - Lookup and Install may run concurrently under the shared mm lock:
 //     interior nodes and entries are installed with compare-and-swap.
@@ -20,11 +24,14 @@
 namespace memserver {
 
 struct Page;
+class PageSlab;
 
 class PageTable {
  public:
   // vpn_bits: width of a virtual page number (address bits - page shift).
-  explicit PageTable(unsigned vpn_bits);
+  // `slab`: where every Page installed comes from (borrowed; outlives the
+  // table).
+  PageTable(unsigned vpn_bits, const PageSlab* slab);
   // REQUIRES: every entry cleared (ClearRange over everything).
   ~PageTable();
   PageTable(const PageTable&) = delete;
@@ -51,31 +58,48 @@ class PageTable {
 
   uint64_t entries() const { return entries_.load(std::memory_order_relaxed); }
   // Bytes of node memory (metadata cost of the table).
-  uint64_t node_bytes() const { return nodes_.load(std::memory_order_relaxed) * sizeof(Node); }
+  uint64_t node_bytes() const {
+    return nodes_.load(std::memory_order_relaxed) * sizeof(Node) +
+           leaves_.load(std::memory_order_relaxed) * sizeof(LeafNode);
+  }
 
  private:
   static constexpr unsigned kBits = 9;
   static constexpr unsigned kFanout = 1u << kBits;
+  // Interior node: slots hold child pointers (Node* or, at the last
+  // interior level, LeafNode*).
   struct Node {
     std::atomic<uint32_t> used{0};  // non-empty slots
     std::atomic<uintptr_t> slots[kFanout] = {};
   };
+  // Leaf: slots hold PageSlab handles (0: empty).
+  struct LeafNode {
+    std::atomic<uint32_t> used{0};
+    std::atomic<uint32_t> slots[kFanout] = {};
+  };
+  uint32_t HandleOf(Page* page) const;
+  Page* PageAt(uint32_t handle) const;
 
   unsigned Index(uint64_t vpn, unsigned level) const {
     return (vpn >> (kBits * (levels_ - 1 - level))) & (kFanout - 1);
   }
   // Leaf node holding vpn, creating the path when `create`.
-  Node* Leaf(uint64_t vpn, bool create);
-  const Node* FindLeaf(uint64_t vpn) const;
-  bool ClearNode(Node* node, unsigned level, uint64_t base, uint64_t begin, uint64_t end,
+  LeafNode* Leaf(uint64_t vpn, bool create);
+  const LeafNode* FindLeaf(uint64_t vpn) const;
+  // The node at `level` is a LeafNode when level + 1 == levels_ (then
+  // `node` points at one), else a Node.
+  bool ClearNode(void* node, unsigned level, uint64_t base, uint64_t begin, uint64_t end,
                  const std::function<void(uint64_t, Page*)>& fn);
-  void ForEachNode(const Node* node, unsigned level, uint64_t base, uint64_t begin, uint64_t end,
+  void ForEachNode(const void* node, unsigned level, uint64_t base, uint64_t begin, uint64_t end,
                    const std::function<void(uint64_t, Page*)>& fn) const;
+  void* NewNode(unsigned level);
+  void DeleteNode(void* node, unsigned level);
   uint64_t SpanOf(unsigned level) const { return 1ull << (kBits * (levels_ - 1 - level)); }
 
   const unsigned levels_;
-  Node* root_;
-  mutable std::atomic<uint64_t> nodes_{1};
+  const PageSlab* const slab_;
+  std::atomic<uint64_t> nodes_{0}, leaves_{0};  // declared before root_: NewNode counts it
+  void* root_;  // a LeafNode when levels_ == 1
   std::atomic<uint64_t> entries_{0};
 };
 

@@ -37,12 +37,12 @@ Pager::Pager(const EngineOptions& options, storage::BackingStore* store,
       frames_(static_cast<uint32_t>(options.memory_bytes / options.page_size), options.page_size),
       policy_(std::move(policy)),
       miss_observer_(dynamic_cast<MissObserver*>(policy_.get())),
-      owner_(new std::atomic<Page*>[frames_.capacity()]),
+      owner_(new std::atomic<uint32_t>[frames_.capacity()]),
       lock_budget_(static_cast<uint64_t>(frames_.capacity()) * options.max_locked_percent / 100),
       reclaim_low_(static_cast<uint32_t>(static_cast<uint64_t>(frames_.capacity()) * options.reclaim_low_percent / 100)),
       reclaim_high_(static_cast<uint32_t>(static_cast<uint64_t>(frames_.capacity()) * options.reclaim_high_percent / 100)),
       background_(std::make_unique<boost::asio::thread_pool>(1)) {
-  for (uint32_t i = 0; i < frames_.capacity(); ++i) owner_[i].store(nullptr, std::memory_order_relaxed);
+  for (uint32_t i = 0; i < frames_.capacity(); ++i) owner_[i].store(0, std::memory_order_relaxed);
 }
 
 Pager::~Pager() { background_->join(); }
@@ -102,7 +102,7 @@ Page* Pager::NewFilePage(uint32_t inode, uint64_t index) {
 }
 
 std::string Pager::KeyOf(const Page* page) {
-  return page->is_file() ? keys::FilePage(page->inode, page->id) : keys::Swap(page->id);
+  return page->is_file() ? keys::FilePage(page->inode(), page->id()) : keys::Swap(page->id());
 }
 
 bool Pager::TryRef(Page* page) {
@@ -127,7 +127,7 @@ void Pager::Unref(Page* page, ReleaseBatch* batch) {
     state = page->state;
     if (state == PageState::kResident) {
       frame = page->frame;
-      owner_[frame].store(nullptr, std::memory_order_release);
+      SetOwner(frame, nullptr, std::memory_order_release);
     }
     // A file page's store copy is the file's: only the file store deletes it.
     had_swap = page->has_swap && !page->is_file();
@@ -144,9 +144,9 @@ void Pager::Unref(Page* page, ReleaseBatch* batch) {
   if (state == PageState::kZero) zero_pages_.fetch_sub(1, std::memory_order_relaxed);
   if (had_swap) {
     if (batch != nullptr) {
-      batch->swap_ids.push_back(page->id);
+      batch->swap_ids.push_back(page->id());
     } else {
-      Status s = store_->Delete(storage::Space::kSwap, keys::Swap(page->id));
+      Status s = store_->Delete(storage::Space::kSwap, keys::Swap(page->id()));
       (void)s;  // a leaked swap key is harmless garbage; CheckInvariants reports it
       swap_pages_.fetch_sub(1, std::memory_order_relaxed);
     }
@@ -267,7 +267,7 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
   page->state = PageState::kPagingIn;
   lock.unlock();
   // ARC must know the missing key before it picks a victim.
-  if (miss_observer_ != nullptr) miss_observer_->OnMiss(page->is_file() ? FileKeyOf(page) : page->id);
+  if (miss_observer_ != nullptr) miss_observer_->OnMiss(page->is_file() ? FileKeyOf(page) : page->id());
 
   const auto fault_start = std::chrono::steady_clock::now();
   FrameId frame = kNoFrame;
@@ -281,7 +281,7 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
         s = Status::OK();
       } else if (s.code() == StatusCode::kNotFound) {
         s = Status(StatusCode::kDataLoss,
-                   fmt::format("swap entry of page {} is missing from the backing store", page->id),
+                   fmt::format("swap entry of page {} is missing from the backing store", page->id()),
                    "EIO");
       }
     } else if (!overwrite) {
@@ -299,8 +299,8 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
   page->frame = frame;
   page->state = PageState::kResident;
   page->dirty = !from_swap;  // zero-filled or about to be overwritten: differs from any copy
-  owner_[frame].store(page, std::memory_order_release);
-  policy_->Insert(frame, page->is_file() ? FileKeyOf(page) : page->id);
+  SetOwner(frame, page, std::memory_order_release);
+  policy_->Insert(frame, page->is_file() ? FileKeyOf(page) : page->id());
   if (from_swap) {
     major_.fetch_add(1, std::memory_order_relaxed);
     page_ins_.fetch_add(1, std::memory_order_relaxed);
@@ -388,8 +388,8 @@ Status Pager::PageInBatch(const std::vector<Page*>& pages) {
       page->frame = frames[i];
       page->state = PageState::kResident;
       page->dirty = false;
-      owner_[frames[i]].store(page, std::memory_order_release);
-      policy_->Insert(frames[i], page->is_file() ? FileKeyOf(page) : page->id);
+      SetOwner(frames[i], page, std::memory_order_release);
+      policy_->Insert(frames[i], page->is_file() ? FileKeyOf(page) : page->id());
       ++loaded;
     } else {
       page->state = PageState::kSwapped;
@@ -465,7 +465,7 @@ Status Pager::AllocateFrame(FrameId* frame) {
 }
 
 bool Pager::TryBeginEvict(FrameId frame, std::vector<Victim>* victims) {
-  Page* page = owner_[frame].load(std::memory_order_acquire);
+  Page* page = Owner(frame, std::memory_order_acquire);
   if (page == nullptr) return false;
   PageLocks::Stripe& stripe = locks_.For(page);
   // try_lock: we hold the policy's lock, which ranks below stripes.
@@ -473,7 +473,7 @@ bool Pager::TryBeginEvict(FrameId frame, std::vector<Victim>* victims) {
   if (!l.owns_lock()) return false;
   // owner_ is cleared under this lock before a page is freed, so if it
   // still names `page` the page is alive.
-  if (owner_[frame].load(std::memory_order_acquire) != page || page->state != PageState::kResident ||
+  if (Owner(frame, std::memory_order_acquire) != page || page->state != PageState::kResident ||
       page->frame != frame || page->locks > 0 || !TryRef(page)) {
     return false;
   }
@@ -522,7 +522,7 @@ Status Pager::EvictBatch(uint32_t* freed, bool background) {
     {
       std::lock_guard<std::mutex> pl(stripe.mu);
       if (s.ok()) {
-        owner_[v.frame].store(nullptr, std::memory_order_release);
+        SetOwner(v.frame, nullptr, std::memory_order_release);
         v.page->frame = kNoFrame;
         v.page->dirty = false;
         v.page->lazy_free = false;
@@ -544,7 +544,7 @@ Status Pager::EvictBatch(uint32_t* freed, bool background) {
         }
       } else {
         v.page->state = PageState::kResident;  // keep it; the write failed
-        policy_->Insert(v.frame, v.page->is_file() ? FileKeyOf(v.page) : v.page->id);
+        policy_->Insert(v.frame, v.page->is_file() ? FileKeyOf(v.page) : v.page->id());
       }
       stripe.cv.notify_all();
     }
@@ -610,6 +610,7 @@ GlobalStats Pager::Stats() const {
   g.frames_total = frames_.capacity();
   g.frames_free = frames_.free_count();
   g.pages = pages_.load(std::memory_order_relaxed);
+  g.page_slab_bytes = slab_.reserved_bytes();
   g.zero_pages = zero_pages_.load(std::memory_order_relaxed);
   g.swap_pages = swap_pages_.load(std::memory_order_relaxed);
   g.minor_faults = minor_.load(std::memory_order_relaxed);
@@ -637,27 +638,27 @@ Status Pager::CheckInvariants(const std::unordered_map<const Page*, uint32_t>& r
   for (const auto& [page, n] : refs) {
     std::lock_guard<std::mutex> l(locks_.For(page).mu);
     if (page->refs.load() != n) {
-      return Status::Internal(fmt::format("page {}: refcount {} but {} PTEs map it", page->id,
+      return Status::Internal(fmt::format("page {}: refcount {} but {} PTEs map it", page->id(),
                                           page->refs.load(), n));
     }
     switch (page->state) {
       case PageState::kResident:
         ++resident;
-        if (page->frame >= frames_.capacity() || owner_[page->frame].load() != page) {
-          return Status::Internal(fmt::format("page {}: frame {} does not point back", page->id, page->frame));
+        if (page->frame >= frames_.capacity() || Owner(page->frame) != page) {
+          return Status::Internal(fmt::format("page {}: frame {} does not point back", page->id(), page->frame));
         }
         if (page->has_swap && !page->is_file()) ++swapped;
         break;
       case PageState::kSwapped:
-        if (!page->has_swap) return Status::Internal(fmt::format("page {}: swapped without swap copy", page->id));
+        if (!page->has_swap) return Status::Internal(fmt::format("page {}: swapped without swap copy", page->id()));
         if (!page->is_file()) ++swapped;
         break;
       case PageState::kZero:
         ++zero;
-        if (page->has_swap) return Status::Internal(fmt::format("page {}: zero with a swap copy", page->id));
+        if (page->has_swap) return Status::Internal(fmt::format("page {}: zero with a swap copy", page->id()));
         break;
       default:
-        return Status::Internal(fmt::format("page {}: in transition while idle", page->id));
+        return Status::Internal(fmt::format("page {}: in transition while idle", page->id()));
     }
   }
   if (refs.size() != pages_.load()) {
@@ -668,7 +669,7 @@ Status Pager::CheckInvariants(const std::unordered_map<const Page*, uint32_t>& r
   }
   uint64_t owned = 0;
   for (uint32_t f = 0; f < frames_.capacity(); ++f) {
-    if (owner_[f].load() != nullptr) ++owned;
+    if (Owner(f) != nullptr) ++owned;
   }
   if (owned != resident || resident + frames_.free_count() != frames_.capacity()) {
     return Status::Internal(fmt::format("frames: {} resident pages, {} owned frames, {} free of {}",

@@ -75,6 +75,10 @@ class Pager {
   Pager& operator=(const Pager&) = delete;
 
   uint32_t page_size() const { return frames_.page_size(); }
+  // Where every Page comes from: page tables keep PageSlab handles.
+  const PageSlab* slab() const { return &slab_; }
+  // Bytes of Page storage carved so far (metadata accounting).
+  uint64_t page_slab_bytes() const { return slab_.reserved_bytes(); }
 
   // A new anonymous page in kZero with one reference (the caller's).
   Page* NewZeroPage();
@@ -203,7 +207,7 @@ class Pager {
   static std::string KeyOf(const Page* page);
   // Policy key of a file page: distinct from anonymous page ids (top bit set).
   static uint64_t FileKeyOf(const Page* page) {
-    return (1ull << 63) | ((static_cast<uint64_t>(page->inode) << 36) ^ page->id);
+    return (1ull << 63) | ((static_cast<uint64_t>(page->inode()) << 36) ^ page->id());
   }
 
   const EngineOptions options_;
@@ -218,7 +222,15 @@ class Pager {
   PageLocks locks_;
   // Reverse map: frame -> the page it backs while that page is kResident or
   // kWritingOut; nullptr otherwise. Written under the page's stripe lock.
-  std::unique_ptr<std::atomic<Page*>[]> owner_;
+  // Entries are PageSlab handles (0: none), 4 bytes a frame.
+  std::unique_ptr<std::atomic<uint32_t>[]> owner_;
+  Page* Owner(FrameId frame, std::memory_order order = std::memory_order_seq_cst) const {
+    const uint32_t h = owner_[frame].load(order);
+    return h == 0 ? nullptr : static_cast<Page*>(slab_.At(h));
+  }
+  void SetOwner(FrameId frame, Page* page, std::memory_order order = std::memory_order_seq_cst) {
+    owner_[frame].store(page == nullptr ? 0 : slab_.HandleOf(page), order);
+  }
 
   std::atomic<uint64_t> lock_budget_used_{0};
   const uint64_t lock_budget_;

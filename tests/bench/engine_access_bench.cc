@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "server/vm/page.h"
+#include "server/vm/page_slab.h"
 #include "server/vm/page_table.h"
 #include "tests/bench/bench_support.h"
 
@@ -94,15 +95,16 @@ BENCHMARK(BM_ResidentWrite)->ArgName("bytes")->Arg(8)->Arg(4096)->Threads(1)->Th
 // numbers, 4 levels): 1 Mi pages (4 GiB) do not fit in the CPU caches.
 void BM_PageTableLookup(benchmark::State& state) {
   const uint64_t n = static_cast<uint64_t>(state.range(0));
-  PageTable table(36);
-  std::vector<std::unique_ptr<Page>> pages;
+  PageSlab slab(sizeof(Page), alignof(Page));
+  PageTable table(36, &slab);
+  std::vector<Page*> pages;
   std::vector<uint64_t> vpns;
   pages.reserve(n);
   vpns.reserve(n);
   constexpr uint64_t kBase = uint64_t{0x7f0000000000} / kPage;
   for (uint64_t i = 0; i < n; ++i) {
-    pages.push_back(std::make_unique<Page>(i));
-    table.Install(kBase + i, pages.back().get());
+    pages.push_back(new (slab.Allocate()) Page(i));
+    table.Install(kBase + i, pages.back());
     vpns.push_back(kBase + i);
   }
   std::shuffle(vpns.begin(), vpns.end(), std::mt19937_64(7));
@@ -115,6 +117,10 @@ void BM_PageTableLookup(benchmark::State& state) {
   state.counters["node_bytes_per_page"] =
       static_cast<double>(table.node_bytes()) / static_cast<double>(vpns.size());
   table.ClearRange(0, uint64_t{1} << 36, [](uint64_t, Page*) {});
+  for (Page* page : pages) {
+    page->~Page();
+    slab.Free(page);
+  }
 }
 BENCHMARK(BM_PageTableLookup)->ArgName("pages")->Arg(4096)->Arg(1 << 20);
 

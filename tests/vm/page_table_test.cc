@@ -1,5 +1,8 @@
 #include "server/vm/page_table.h"
 
+#include "server/vm/page.h"
+#include "server/vm/page_slab.h"
+
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -8,17 +11,23 @@
 namespace memserver {
 namespace {
 
-Page* Fake(uintptr_t n) { return reinterpret_cast<Page*>(n * 8); }
+// Entries are PageSlab handles: a page is named by its slot in a slab. The
+// tests never dereference a page, so a slot's address is enough.
+const PageSlab& Slab() {
+  static const PageSlab slab(sizeof(Page), alignof(Page));
+  return slab;
+}
+Page* Fake(uint32_t n) { return static_cast<Page*>(Slab().At(n)); }
 
 TEST(PageTableTest, LookupOfUntouchedPageIsEmpty) {
-  PageTable t(36);
+  PageTable t(36, &Slab());
   EXPECT_EQ(t.Lookup(0), nullptr);
   EXPECT_EQ(t.Lookup((1ull << 36) - 1), nullptr);
   EXPECT_EQ(t.node_bytes(), t.node_bytes());  // root only
 }
 
 TEST(PageTableTest, InstallIsFirstWriterWins) {
-  PageTable t(36);
+  PageTable t(36, &Slab());
   EXPECT_EQ(t.Install(42, Fake(1)), Fake(1));
   EXPECT_EQ(t.Install(42, Fake(2)), Fake(1));
   EXPECT_EQ(t.Lookup(42), Fake(1));
@@ -27,7 +36,7 @@ TEST(PageTableTest, InstallIsFirstWriterWins) {
 }
 
 TEST(PageTableTest, MemoryGrowsWithTouchedPagesNotRange) {
-  PageTable t(36);
+  PageTable t(36, &Slab());
   uint64_t empty = t.node_bytes();
   // Two pages at opposite ends of a 2^36-page space cost two paths, not the range.
   t.Install(0, Fake(1));
@@ -38,7 +47,7 @@ TEST(PageTableTest, MemoryGrowsWithTouchedPagesNotRange) {
 }
 
 TEST(PageTableTest, ClearRangeRemovesOnlyThatRangeInOrder) {
-  PageTable t(36);
+  PageTable t(36, &Slab());
   for (uint64_t v = 0; v < 2000; ++v) t.Install(v, Fake(v + 1));
   std::vector<uint64_t> seen;
   t.ClearRange(500, 1500, [&](uint64_t vpn, Page* p) {
@@ -55,7 +64,7 @@ TEST(PageTableTest, ClearRangeRemovesOnlyThatRangeInOrder) {
 }
 
 TEST(PageTableTest, ReplaceSwapsOnlyExpectedEntry) {
-  PageTable t(36);
+  PageTable t(36, &Slab());
   t.Install(7, Fake(1));
   EXPECT_FALSE(t.Replace(7, Fake(2), Fake(3)));
   EXPECT_TRUE(t.Replace(7, Fake(1), Fake(3)));
@@ -64,7 +73,7 @@ TEST(PageTableTest, ReplaceSwapsOnlyExpectedEntry) {
 }
 
 TEST(PageTableTest, ConcurrentInstallsOnSharedPathsAllLand) {
-  PageTable t(36);
+  PageTable t(36, &Slab());
   std::vector<std::thread> threads;
   for (int th = 0; th < 4; ++th) {
     threads.emplace_back([&, th] {
