@@ -1,6 +1,7 @@
 // LIRS (Jiang & Zhang, SIGMETRICS'02): LIR blocks survive scans, HIR blocks
 // re-referenced within the stack become LIR, bounded non-resident history.
 #include <algorithm>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <random>
@@ -93,10 +94,24 @@ TEST(LirsPolicyTest, RemovedLirBlockMakesRoomForANewLirBlock) {
   EXPECT_EQ(9u, StateOf(cache).lir);
 }
 
-// The paper's LIRS written plainly (unbounded stack), to compare whole runs.
+// The paper's LIRS written plainly, to compare whole runs: the stack is
+// unbounded unless `max_nonresident` is given, which then forgets the entry
+// that became non-resident first, as LirsPolicy's history bound does.
 class ReferenceLirs {
  public:
-  explicit ReferenceLirs(uint32_t c) : c_(c), lir_cap_(c - std::max<uint32_t>(1, c / 100)) {}
+  explicit ReferenceLirs(uint32_t c, size_t max_nonresident = SIZE_MAX)
+      : c_(c), lir_cap_(c - std::max<uint32_t>(1, c / 100)), max_nonresident_(max_nonresident) {}
+
+  // Entries dropped by the history bound; misses found in the history.
+  uint64_t forgotten() const { return forgotten_; }
+  uint64_t found_in_history() const { return found_in_history_; }
+
+  LirsPolicy::State GetState() const {
+    return LirsPolicy::State{static_cast<uint32_t>(lir_.size()),
+                             static_cast<uint32_t>(queue_.size()),
+                             static_cast<uint32_t>(age_.size()),
+                             static_cast<uint32_t>(stack_.size())};
+  }
 
   bool Access(uint64_t x) {
     if (resident_.count(x)) {
@@ -120,9 +135,20 @@ class ReferenceLirs {
       const uint64_t victim = queue_.front();
       Erase(queue_, queue_pos_, victim);
       resident_.erase(victim);  // stays in the stack, if there, as non-resident
+      if (InStack(victim)) {
+        if (age_.size() >= max_nonresident_) {
+          const uint64_t oldest = age_.front();
+          Erase(age_, age_pos_, oldest);
+          Erase(stack_, stack_pos_, oldest);
+          ++forgotten_;
+        }
+        PushBack(age_, age_pos_, victim);
+      }
     }
     resident_.insert(x);
     if (InStack(x)) {
+      ++found_in_history_;
+      Erase(age_, age_pos_, x);
       ToTop(x);
       lir_.insert(x);
       if (lir_.size() > lir_cap_) Demote();
@@ -150,7 +176,11 @@ class ReferenceLirs {
     PushBack(stack_, stack_pos_, x);
   }
   void Prune() {
-    while (!stack_.empty() && !lir_.count(stack_.front())) Erase(stack_, stack_pos_, stack_.front());
+    while (!stack_.empty() && !lir_.count(stack_.front())) {
+      const uint64_t b = stack_.front();
+      if (!resident_.count(b)) Erase(age_, age_pos_, b);
+      Erase(stack_, stack_pos_, b);
+    }
   }
   void Demote() {
     const uint64_t b = stack_.front();
@@ -161,8 +191,10 @@ class ReferenceLirs {
   }
 
   const uint32_t c_, lir_cap_;
-  List stack_, queue_;
-  Pos stack_pos_, queue_pos_;
+  const size_t max_nonresident_;
+  List stack_, queue_, age_;  // age_: non-resident entries, oldest first
+  Pos stack_pos_, queue_pos_, age_pos_;
+  uint64_t forgotten_ = 0, found_in_history_ = 0;
   std::unordered_set<uint64_t> lir_, resident_;
 };
 
@@ -177,6 +209,99 @@ TEST(LirsPolicyTest, MatchesThePapersAlgorithmWhenHistoryIsUnbounded) {
     const uint64_t key = (i / 5000) % 4 == 0 ? 100000 + i % 1100 : skewed(rng);
     ASSERT_EQ(reference.Access(key), cache.Access(key)) << "access " << i << " key " << key;
   }
+}
+
+// An eviction-heavy mix over a key space many times the cache: loops a bit
+// larger than the cache, uniform and skewed reuse, and scans (over a range
+// of 40 caches, so scanned keys come back after being forgotten) that fill
+// the history.
+uint64_t ChurnKey(int i, std::mt19937& rng, uint32_t c) {
+  switch ((i / 3000) % 4) {
+    case 0:
+      return 10 * c + i % (c + c / 5);
+    case 1:
+      return rng() % (8 * c);
+    case 2:
+      return std::geometric_distribution<uint64_t>(1.0 / (3 * c))(rng);
+    default:
+      return rng() % 4 == 0 ? rng() % c : 20 * c + i % (40 * c);
+  }
+}
+
+struct RunCounts {
+  uint64_t hits = 0;
+  uint64_t full_history_steps = 0;  // accesses after which the history was full
+  uint64_t forgotten = 0;           // entries dropped by the bound
+  uint64_t found_in_history = 0;    // misses on a remembered non-resident key
+};
+
+// Runs `accesses` ChurnKeys through LirsPolicy and the bounded model side by
+// side, comparing every hit and the sizes of S, Q, LIR and the history after
+// every access.
+RunCounts RunAgainstTheBoundedModel(uint32_t c, uint32_t max_nonresident, int accesses) {
+  auto owned = std::make_unique<LirsPolicy>(c, max_nonresident);
+  LirsPolicy* policy = owned.get();
+  testing::MiniCache cache(std::move(owned), c);
+  ReferenceLirs reference(c, max_nonresident);
+  std::mt19937 rng(29);
+  RunCounts counts;
+  for (int i = 0; i < accesses; ++i) {
+    const uint64_t key = ChurnKey(i, rng, c);
+    const bool hit = cache.Access(key);
+    EXPECT_EQ(reference.Access(key), hit) << "access " << i << " key " << key;
+    counts.hits += hit;
+    const LirsPolicy::State s = policy->GetState();
+    const LirsPolicy::State r = reference.GetState();
+    EXPECT_EQ(r.lir, s.lir) << i;
+    EXPECT_EQ(r.hir_resident, s.hir_resident) << i;
+    EXPECT_EQ(r.non_resident, s.non_resident) << i;
+    EXPECT_EQ(r.stack, s.stack) << i;
+    EXPECT_LE(s.non_resident, max_nonresident) << i;
+    EXPECT_LE(s.lir + s.hir_resident, c) << i;
+    // S holds every LIR block and non-resident entry, plus some resident HIR.
+    EXPECT_GE(s.stack, s.lir + s.non_resident) << i;
+    EXPECT_LE(s.stack, s.lir + s.non_resident + s.hir_resident) << i;
+    if (::testing::Test::HasFailure()) break;
+    counts.full_history_steps += s.non_resident == max_nonresident;
+  }
+  counts.forgotten = reference.forgotten();
+  counts.found_in_history = reference.found_in_history();
+  return counts;
+}
+
+TEST(LirsPolicyTest, MatchesTheBoundedModelThroughALongEvictionHeavyRun) {
+  constexpr int kAccesses = 120000;
+  const RunCounts n = RunAgainstTheBoundedModel(/*c=*/300, /*max_nonresident=*/600, kAccesses);
+  EXPECT_EQ(31441u, n.hits);  // pinned: any change in behaviour shows here
+  EXPECT_GT(n.full_history_steps, kAccesses / 4u);
+  EXPECT_GT(n.forgotten, kAccesses / 5u);  // node and index slots recycled
+  EXPECT_GT(n.found_in_history, kAccesses / 10u);
+}
+
+TEST(LirsPolicyTest, MatchesTheBoundedModelWithATinyHistory) {
+  // The bound drops an entry on almost every miss.
+  constexpr int kAccesses = 60000;
+  for (uint32_t h : {1u, 3u}) {
+    const RunCounts n = RunAgainstTheBoundedModel(/*c=*/50, h, kAccesses);
+    EXPECT_GT(n.full_history_steps, kAccesses * 9u / 10) << h;
+    EXPECT_GT(n.forgotten, kAccesses * 3u / 4) << h;
+  }
+}
+
+TEST(LirsPolicyTest, MemoryIsFixedAtConstructionAndMatchesTheDocumentedFormula) {
+  constexpr uint32_t c = 1000;  // H = 2000, 4096 index slots
+  testing::MiniCache cache("lirs", c);
+  auto* policy = static_cast<LirsPolicy*>(cache.policy());
+  const size_t bytes = policy->MemoryBytes();
+  EXPECT_EQ(25u * c + 24u * 2 * c + 4u * 4096, bytes);  // 89.4 bytes per frame
+  std::mt19937 rng(5);
+  uint32_t most_non_resident = 0;
+  for (int i = 0; i < 50000; ++i) {
+    cache.Access(ChurnKey(i, rng, c));
+    most_non_resident = std::max(most_non_resident, StateOf(cache).non_resident);
+  }
+  EXPECT_EQ(2 * c, most_non_resident);  // the history filled up
+  EXPECT_EQ(bytes, policy->MemoryBytes());
 }
 
 }  // namespace
