@@ -7,7 +7,8 @@
 // config file > default) and map onto ServerOptions
 // (server/service/server.h). Logs go to stderr, as text or JSON lines
 // (server/daemon/logging.h); the first lines state the effective
-// configuration and where each value came from, then the addresses served.
+// configuration and where each value came from, then the addresses served
+// (the bound one, and the one to dial when it is a wildcard such as 0.0.0.0).
 // On SIGINT/SIGTERM it stops accepting calls, lets in-flight calls finish,
 // checkpoints every process to the data directory (the next start on it
 // serves them again) and exits. Exit codes: 0 after a clean shutdown (and
@@ -30,6 +31,7 @@
 #include <system_error>
 
 #include "server/daemon/config.h"
+#include "server/daemon/listen_address.h"
 #include "server/daemon/logging.h"
 #include "server/engine/engine.h"
 #include "server/service/byte_size.h"
@@ -111,7 +113,7 @@ void LogRecovery(const memserver::Engine::Recovery& recovery) {
 
 std::string MetricsAddress(const Server& server, const std::string& listen) {
   if (server.metrics_port() == 0) return "off";
-  return fmt::format("{}:{}", listen.substr(0, listen.rfind(':')), server.metrics_port());
+  return memserver::daemon::BoundAddress(listen, server.metrics_port());
 }
 
 }  // namespace
@@ -151,7 +153,10 @@ int main(int argc, char** argv) {
   const auto start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - start_time)
                             .count();
-  LogEvent(spdlog::level::info, "memserverd listening on " + server->address(),
+  LogEvent(spdlog::level::info,
+           memserver::daemon::ListeningMessage(
+               memserver::daemon::BoundAddress(config.server.listen_address, server->port()),
+               server->address()),
            {{"memory", FormatByteSize(engine.memory_bytes)},
             {"frames", std::to_string(server->engine()->GetGlobalStats().frames_total)},
             {"page_size", std::to_string(engine.page_size)},
@@ -159,6 +164,7 @@ int main(int argc, char** argv) {
             {"data_dir", config.server.data_dir},
             {"max_io", FormatByteSize(engine.max_io_bytes)},
             {"address_bits", std::to_string(engine.address_bits)},
+            {"readahead_pages", std::to_string(engine.readahead_max_pages)},
             {"metrics", MetricsAddress(*server, config.server.metrics_listen_address)},
             {"start_ms", std::to_string(start_ms)}});
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cctype>
 #include <set>
 #include <sstream>
@@ -35,6 +36,24 @@ CLI::Validator ByteSizeValidator() {
         return s.ok() ? std::string() : s.message();
       },
       "SIZE");
+}
+
+// --readahead-pages: a whole number in [0, kMaxReadaheadPages]. Checked on
+// the text, so "-1", "32x" and "1e9" get this message rather than CLI11's
+// "Could not convert".
+CLI::Validator ReadaheadPagesValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const bool digits = !text.empty() && text.size() <= 10 &&
+                            std::all_of(text.begin(), text.end(), [](char c) {
+                              return std::isdigit(static_cast<unsigned char>(c));
+                            });
+        if (digits && std::stoull(text) <= kMaxReadaheadPages) return std::string();
+        return fmt::format(
+            "readahead pages must be a whole number from 0 (readahead off) to {}, got '{}'",
+            kMaxReadaheadPages, text);
+      },
+      "PAGES");
 }
 
 std::string Described(const std::string& name, const std::string& text) {
@@ -72,6 +91,12 @@ std::vector<std::pair<std::string, CLI::Option*>> AddOptions(CLI::App& app, Daem
       ->capture_default_str();
   add("address-bits", server.engine.address_bits,
       "width of each process's virtual address space, in [32, 56]")
+      ->capture_default_str();
+  add("readahead-pages", server.engine.readahead_max_pages,
+      fmt::format("most pages one sequential run of major faults reads ahead in one batch, in "
+                  "[0, {}] (0: off)",
+                  kMaxReadaheadPages))
+      ->check(ReadaheadPagesValidator())
       ->capture_default_str();
   add("port-file", config->port_file,
       "write the bound gRPC port number to FILE once listening and the start-up lines are "

@@ -16,6 +16,7 @@
 // checks (a bad MEMSERVER_MEMORY is refused like a bad --memory).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -24,6 +25,11 @@
 #include "server/service/server.h"
 
 namespace memserver::daemon {
+
+// The largest --readahead-pages: the engine's bound (4 MiB with 4 KiB pages,
+// read in one RocksDB MultiGet and held in frames taken from the pool at
+// once).
+inline constexpr uint32_t kMaxReadaheadPages = EngineOptions::kMaxReadaheadPages;
 
 struct DaemonConfig {
   // Everything Server::Start takes. memserverd's --metrics-listen default is

@@ -42,6 +42,10 @@ Status ValidateOptions(const EngineOptions& o) {
     return Status::InvalidArgument("max_processes and max_mappings must be positive");
   }
   if (o.max_locked_percent > 100) return Status::InvalidArgument("max_locked_percent must be at most 100");
+  if (o.readahead_max_pages > EngineOptions::kMaxReadaheadPages) {
+    return Status::InvalidArgument(fmt::format("readahead_max_pages {} must be at most {} (0 turns readahead off)",
+                                               o.readahead_max_pages, EngineOptions::kMaxReadaheadPages));
+  }
   return Status::OK();
 }
 

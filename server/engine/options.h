@@ -40,7 +40,10 @@ struct EngineOptions {
   // Readahead: most pages a sequential run of major faults reads at once (one
   // MultiGet). The window starts at 4 and doubles while faults stay
   // sequential; MADV_RANDOM turns it off, MADV_SEQUENTIAL starts at the
-  // maximum. 0 disables it. Default: 32 (128 KiB with 4 KiB pages).
+  // maximum. 0 disables it; at most kMaxReadaheadPages (the pages are read
+  // in one MultiGet and take frames from the pool at once). Default: 32
+  // (128 KiB with 4 KiB pages).
+  static constexpr uint32_t kMaxReadaheadPages = 1024;
   uint32_t readahead_max_pages = 32;
 
   // Most live processes. Default: 65536.

@@ -1,9 +1,12 @@
 // Operating the real memserverd: /metrics on its own port, JSON log lines,
-// and configuration from the environment and a config file.
+// configuration from the environment and a config file, --readahead-pages,
+// and the addresses logged for a wildcard --listen.
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -47,8 +50,98 @@ class MemserverdOpsTest : public ::testing::Test {
     return e.responses[0].body();
   }
 
+  // Fills a private region 4x the 256 KiB pool page by page (so most of it
+  // ends up swapped out), then reads it back in one sequential Read and
+  // checks the bytes. Returns the server's major faults and page-ins of
+  // that read alone.
+  std::pair<uint64_t, uint64_t> FaultsAndPageInsOfASequentialRead(Daemon& d) {
+    constexpr uint64_t kPage = 4096, kPages = 256;
+    client::Client c(d.address());
+    const uint64_t pid = c.CreateProcess("sequential").Release();
+    const uint64_t addr =
+        c.Mmap(pid, 0, kPages * kPage, client::kProtRead | client::kProtWrite);
+    std::string expected;
+    for (uint64_t i = 0; i < kPages; ++i) {
+      const std::string page(kPage, static_cast<char>('a' + i % 26));
+      c.Write(pid, addr + i * kPage, page);
+      expected += page;
+    }
+    const client::GlobalStats before = c.GetGlobalStats();
+    EXPECT_GT(before.swap_pages, kPages / 2) << d.Log();
+    EXPECT_TRUE(c.Read(pid, addr, kPages * kPage) == expected);
+    const client::GlobalStats after = c.GetGlobalStats();
+    return {after.major_faults - before.major_faults, after.page_ins - before.page_ins};
+  }
+
   TempDir dir_;
 };
+
+TEST_F(MemserverdOpsTest, ZeroReadaheadPagesMakesEverySwappedPageItsOwnFault) {
+  auto d = Start({"--metrics-listen", "", "--readahead-pages", "0"});
+  ASSERT_NE(d, nullptr);
+  const std::string log = d->Log();
+  EXPECT_EQ(LoggedField(log, "effective configuration", "readahead-pages"), "\"0\"(flag)") << log;
+  EXPECT_EQ(LoggedField(log, "memserverd listening on", "readahead_pages"), "0") << log;
+  const auto [faults, page_ins] = FaultsAndPageInsOfASequentialRead(*d);
+  EXPECT_GT(page_ins, 128u);
+  EXPECT_EQ(faults, page_ins);
+  ASSERT_NO_FATAL_FAILURE(Stop(*d));
+}
+
+TEST_F(MemserverdOpsTest, DefaultReadaheadPagesInSequentialPagesAheadOfTheirFaults) {
+  auto d = Start({"--metrics-listen", ""});
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(LoggedField(d->Log(), "memserverd listening on", "readahead_pages"), "32") << d->Log();
+  const auto [faults, page_ins] = FaultsAndPageInsOfASequentialRead(*d);
+  EXPECT_GT(page_ins, 128u);
+  // Windows of 4, 8, 16, 32 pages: far fewer faults than pages read.
+  EXPECT_LT(faults * 4, page_ins) << faults << " faults, " << page_ins << " page-ins";
+  ASSERT_NO_FATAL_FAILURE(Stop(*d));
+}
+
+TEST_F(MemserverdOpsTest, ReadaheadPagesAboveTheLimitExitsWithCode2AndNamesTheRange) {
+  Output o = RunToCompletion({MEMSERVERD_PATH, "--data-dir", dir_.path() + "/data",
+                              "--readahead-pages", "100000"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("--readahead-pages"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("from 0 (readahead off) to 1024, got '100000'"), std::string::npos) << o.err;
+}
+
+TEST_F(MemserverdOpsTest, WildcardListenLogsTheBoundAddressAndTheOneToDial) {
+  // Not Daemon::Start: it listens on 127.0.0.1 and a flag cannot be given twice.
+  const std::string port_file = dir_.path() + "/wildcard.port";
+  const std::string log_path = dir_.path() + "/wildcard.log";
+  const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(log_fd, 0);
+  std::string error;
+  std::unique_ptr<Child> child = Child::Spawn(
+      {MEMSERVERD_PATH, "--listen", "0.0.0.0:0", "--port-file", port_file, "--data-dir",
+       dir_.path() + "/data", "--memory", "256KiB", "--metrics-listen", ""},
+      {}, log_fd, log_fd, &error);
+  close(log_fd);
+  ASSERT_NE(child, nullptr) << error;
+  int port = 0;
+  const auto deadline = std::chrono::steady_clock::now() + kDaemonStartTimeout;
+  while (port == 0 && std::chrono::steady_clock::now() < deadline) {
+    if (std::filesystem::exists(port_file)) port = std::atoi(ReadWholeFile(port_file).c_str());
+    if (port == 0) {
+      ASSERT_FALSE(child->WaitExit(std::chrono::milliseconds(10)).has_value())
+          << ReadWholeFile(log_path);
+    }
+  }
+  ASSERT_GT(port, 0) << ReadWholeFile(log_path);
+  const std::string log = ReadWholeFile(log_path);
+  EXPECT_NE(log.find(fmt::format("memserverd listening on 0.0.0.0:{} (dial 127.0.0.1:{}) memory=",
+                                 port, port)),
+            std::string::npos)
+      << log;
+  {
+    client::Client c(fmt::format("127.0.0.1:{}", port));
+    EXPECT_GT(c.CreateProcess("dialled").Release(), 0u);
+  }
+  ASSERT_TRUE(child->Signal(SIGTERM));
+  EXPECT_EQ(child->WaitExit(kDaemonStopTimeout), std::optional<int>(0)) << ReadWholeFile(log_path);
+}
 
 TEST_F(MemserverdOpsTest, ServesPrometheusMetricsOnItsOwnPort) {
   auto d = Start({"--metrics-listen", "127.0.0.1:0"});

@@ -25,6 +25,9 @@ TEST_F(LifecycleTest, InvalidOptionsAreInvalidArgument) {
   EngineOptions no_memory = Options(16);
   no_memory.memory_bytes = 100;  // less than one page
   EXPECT_CODE(Open(no_memory), kInvalidArgument);
+  EngineOptions readahead = Options(16);
+  readahead.readahead_max_pages = EngineOptions::kMaxReadaheadPages + 1;
+  EXPECT_CODE(Open(readahead), kInvalidArgument);
 }
 
 TEST_F(LifecycleTest, GlobalStatsDescribeThePool) {

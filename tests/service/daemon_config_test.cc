@@ -1,12 +1,14 @@
 // memserverd's configuration sources (server/daemon/config.h): flags,
 // MEMSERVER_* environment variables, a TOML/INI config file, their
-// precedence and their errors; and the JSON quoting of its log lines.
+// precedence and their errors; the addresses of its "listening" line; and
+// the JSON quoting of its log lines.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
 
 #include "server/daemon/config.h"
+#include "server/daemon/listen_address.h"
 #include "server/daemon/logging.h"
 #include "tests/service/service_fixture.h"
 
@@ -61,7 +63,8 @@ TEST_F(DaemonConfigTest, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(config_.server.engine.policy, "lirs");
   EXPECT_EQ(config_.log_level, "info");
   EXPECT_EQ(config_.log_format, LogFormat::kText);
-  EXPECT_EQ(effective_.size(), 12u);
+  EXPECT_EQ(config_.server.engine.readahead_max_pages, 32u);
+  EXPECT_EQ(effective_.size(), 13u);
   for (const EffectiveOption& e : effective_) EXPECT_EQ(e.source, Source::kDefault) << e.name;
   EXPECT_EQ(Effective("memory").value, "256MiB");
 }
@@ -198,10 +201,89 @@ TEST_F(DaemonConfigTest, HelpNamesEveryOptionItsDefaultAndVariable) {
   for (const char* text :
        {"MEMSERVER_LISTEN", "MEMSERVER_METRICS_LISTEN", "MEMSERVER_MEMORY", "MEMSERVER_PAGE_SIZE",
         "MEMSERVER_DATA_DIR", "MEMSERVER_POLICY", "MEMSERVER_MAX_IO", "MEMSERVER_ADDRESS_BITS",
-        "MEMSERVER_PORT_FILE", "MEMSERVER_LOG_LEVEL", "MEMSERVER_LOG_FORMAT", "MEMSERVER_CONFIG",
+        "MEMSERVER_PORT_FILE", "MEMSERVER_READAHEAD_PAGES", "MEMSERVER_LOG_LEVEL", "MEMSERVER_LOG_FORMAT", "MEMSERVER_CONFIG",
         "127.0.0.1:9464", "127.0.0.1:7070", "256MiB", "Precedence", "--log-format"}) {
     EXPECT_NE(out.output.find(text), std::string::npos) << text << " missing from:\n" << out.output;
   }
+}
+
+TEST_F(DaemonConfigTest, ReadaheadPagesCommandLineBeatsEnvironmentBeatsConfigFile) {
+  const std::string path = WriteConfig("readahead-pages = 8\n");
+  ParseOutcome out = Parse({"--config", path});
+  ASSERT_TRUE(out.run) << out.output;
+  EXPECT_EQ(config_.server.engine.readahead_max_pages, 8u);
+  EXPECT_EQ(Effective("readahead-pages").source, Source::kConfigFile);
+
+  env_ = {{"MEMSERVER_READAHEAD_PAGES", "16"}};
+  out = Parse({"--config", path});
+  ASSERT_TRUE(out.run) << out.output;
+  EXPECT_EQ(config_.server.engine.readahead_max_pages, 16u);
+  EXPECT_EQ(Effective("readahead-pages").source, Source::kEnvironment);
+
+  out = Parse({"--config", path, "--readahead-pages", "64"});
+  ASSERT_TRUE(out.run) << out.output;
+  EXPECT_EQ(config_.server.engine.readahead_max_pages, 64u);
+  EXPECT_EQ(Effective("readahead-pages").source, Source::kCommandLine);
+  EXPECT_EQ(Effective("readahead-pages").value, "64");
+}
+
+TEST_F(DaemonConfigTest, ZeroReadaheadPagesTurnsReadaheadOff) {
+  ParseOutcome out = Parse({"--readahead-pages", "0"});
+  ASSERT_TRUE(out.run) << out.output;
+  EXPECT_EQ(config_.server.engine.readahead_max_pages, 0u);
+
+  env_ = {{"MEMSERVER_READAHEAD_PAGES", "0"}};
+  out = Parse({});
+  ASSERT_TRUE(out.run) << out.output;
+  EXPECT_EQ(config_.server.engine.readahead_max_pages, 0u);
+}
+
+TEST_F(DaemonConfigTest, ReadaheadPagesUpToTheLimitAreAccepted) {
+  ParseOutcome out = Parse({"--readahead-pages", std::to_string(kMaxReadaheadPages)});
+  ASSERT_TRUE(out.run) << out.output;
+  EXPECT_EQ(config_.server.engine.readahead_max_pages, kMaxReadaheadPages);
+}
+
+TEST_F(DaemonConfigTest, ReadaheadPagesOutOfRangeOrNotANumberIsRejectedWithTheRange) {
+  const std::string range = "from 0 (readahead off) to " + std::to_string(kMaxReadaheadPages);
+  for (const std::string& bad :
+       {std::to_string(kMaxReadaheadPages + 1), std::string("-1"), std::string("4294967328"),
+        std::string("99999999999"), std::string("32x"), std::string("1e3"), std::string("")}) {
+    ParseOutcome out = Parse({"--readahead-pages", bad});
+    EXPECT_FALSE(out.run) << bad;
+    EXPECT_EQ(out.exit_code, 2) << bad;
+    EXPECT_NE(out.output.find(range), std::string::npos) << bad << ": " << out.output;
+  }
+
+  env_ = {{"MEMSERVER_READAHEAD_PAGES", "5000"}};
+  ParseOutcome out = Parse({});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.output.find("MEMSERVER_READAHEAD_PAGES=5000"), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find(range), std::string::npos) << out.output;
+
+  env_.clear();
+  out = Parse({"--config", WriteConfig("readahead-pages = -4\n")});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_NE(out.output.find(range), std::string::npos) << out.output;
+}
+
+TEST(ListenAddressTest, BoundAddressKeepsTheHostAndTakesTheBoundPort) {
+  EXPECT_EQ(BoundAddress("0.0.0.0:0", 7070), "0.0.0.0:7070");
+  EXPECT_EQ(BoundAddress("127.0.0.1:7070", 7070), "127.0.0.1:7070");
+  EXPECT_EQ(BoundAddress("[::]:0", 41234), "[::]:41234");
+  EXPECT_EQ(BoundAddress("unix:/run/memserver.sock", 0), "unix:/run/memserver.sock");
+}
+
+TEST(ListenAddressTest, WildcardListeningLineNamesBothAddresses) {
+  EXPECT_EQ(ListeningMessage("0.0.0.0:7070", "127.0.0.1:7070"),
+            "memserverd listening on 0.0.0.0:7070 (dial 127.0.0.1:7070)");
+  EXPECT_EQ(ListeningMessage("[::]:7070", "[::1]:7070"),
+            "memserverd listening on [::]:7070 (dial [::1]:7070)");
+}
+
+TEST(ListenAddressTest, LoopbackListeningLineNamesTheAddressOnce) {
+  EXPECT_EQ(ListeningMessage("127.0.0.1:7070", "127.0.0.1:7070"),
+            "memserverd listening on 127.0.0.1:7070");
 }
 
 TEST(JsonQuoteTest, EscapesQuotesControlsAndInvalidUtf8) {
