@@ -18,6 +18,7 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "memserver/v1/memserver.grpc.pb.h"
@@ -55,7 +56,7 @@ class RpcMetricsTest : public ::testing::Test {
     builder.RegisterService(&service_);
     if (WithGenericService()) builder.RegisterCallbackGenericService(&generic_);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-    creators.push_back(NewRpcMetricsInterceptorFactory(registry_));
+    creators.push_back(MakeFactory());
     builder.experimental().SetInterceptorCreators(std::move(creators));
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
@@ -73,6 +74,14 @@ class RpcMetricsTest : public ::testing::Test {
   // them itself.
   virtual bool WithGenericService() const { return false; }
 
+  // The factory under test: by default the one the server installs, which
+  // prepares memserver.v1.Memory.
+  virtual std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeFactory() {
+    return NewRpcMetricsInterceptorFactory(registry_);
+  }
+
+  // The calls, public for helpers that make them from several threads.
+ public:
   grpc::Status CreateProcess(const std::string& name) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
@@ -82,8 +91,15 @@ class RpcMetricsTest : public ::testing::Test {
     return stub_->CreateProcess(&context, request, &response);
   }
 
+  grpc::Status Exit() {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::ExitRequest request;
+    v1::ExitResponse response;
+    return stub_->Exit(&context, request, &response);
+  }
+
   // Calls `method` (a full gRPC path) with an empty message.
- public:
   grpc::Status CallGeneric(const std::string& method) {
     grpc::GenericStub generic(channel_);
     grpc::ClientContext context;
@@ -222,6 +238,60 @@ TEST_F(RpcMetricsGenericTest, HostileMethodNamesAreOtherAndTheLabelSetIsBounded)
             double(calls - kMaxUndeclaredMethods))
       << text_;
   EXPECT_EQ(Value(series, "code=\"OK\",method=\"CreateProcess\"}"), 1) << text_;
+}
+
+// From kThreads threads at once, so that the first calls of each series
+// race: per thread, a declared method 3 times OK and 2 times
+// INVALID_ARGUMENT, another declared one once UNIMPLEMENTED, an undeclared
+// one twice UNIMPLEMENTED. Returns the rpcs_total series that must result.
+std::map<std::string, double> CallMixConcurrently(RpcMetricsTest* test) {
+  constexpr int kThreads = 4;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([test] {
+      for (int i = 0; i < 3; ++i) EXPECT_TRUE(test->CreateProcess("a").ok());
+      for (int i = 0; i < 2; ++i) {
+        EXPECT_EQ(test->CreateProcess("").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+      }
+      EXPECT_EQ(test->Exit().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+      for (int i = 0; i < 2; ++i) {
+        EXPECT_EQ(test->CallGeneric("/no.such.Service/Extra").error_code(),
+                  grpc::StatusCode::UNIMPLEMENTED);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  return {{"code=\"OK\",method=\"CreateProcess\"}", 3 * kThreads},
+          {"code=\"INVALID_ARGUMENT\",method=\"CreateProcess\"}", 2 * kThreads},
+          {"code=\"UNIMPLEMENTED\",method=\"Exit\"}", kThreads},
+          {"code=\"UNIMPLEMENTED\",method=\"Extra\"}", 2 * kThreads}};
+}
+
+// Both families hold exactly `expected` (rpcs_total series -> calls).
+void ExpectExactlySeries(const std::map<std::string, double>& samples,
+                         const std::map<std::string, double>& expected, const std::string& text) {
+  EXPECT_EQ(RpcSeries(samples), expected) << text;
+  for (const auto& [labels, calls] : expected) {
+    EXPECT_EQ(Value(samples, "memserver_rpc_duration_seconds_count{" + labels), calls) << text;
+  }
+}
+
+TEST_F(RpcMetricsGenericTest, EachMethodAndCodePairIsCountedOncePerCallInItsOwnSeries) {
+  const std::map<std::string, double> expected = CallMixConcurrently(this);
+  ExpectExactlySeries(Scrape(), expected, text_);
+}
+
+// A factory that prepared no service resolves every method on its slow path.
+class RpcMetricsUnpreparedTest : public RpcMetricsGenericTest {
+ protected:
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeFactory() override {
+    return NewRpcMetricsInterceptorFactory(registry_, {});
+  }
+};
+
+TEST_F(RpcMetricsUnpreparedTest, UnpreparedServicesGetTheSameSeries) {
+  const std::map<std::string, double> expected = CallMixConcurrently(this);
+  ExpectExactlySeries(Scrape(), expected, text_);
 }
 
 }  // namespace
