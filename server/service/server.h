@@ -1,8 +1,9 @@
 // Server: memserverd's wiring, usable from tests. Opens the RocksDB store in
 // the data directory, builds the Engine over it (which restores the
 // processes of a previous graceful shutdown, see Engine::recovery()), and
-// serves the Memory gRPC service, gRPC health checking and server reflection
-// on the listen address, and (when metrics_listen_address is set) Prometheus
+// serves the Memory gRPC service, gRPC health checking (grpc.health.v1,
+// synchronous: server/service/health_service.h) and server reflection on the
+// listen address, and (when metrics_listen_address is set) Prometheus
 // metrics on an HTTP port of their own: every RPC timed by method and code
 // (server/service/rpc_metrics.h) and the engine's counters
 // (server/metrics/engine_collector.h), at GET /metrics.
@@ -10,8 +11,12 @@
 //   std::unique_ptr<Server> server;
 //   Status s = Server::Start(options, &server);  // listening when OK
 //   ...
-//   server->Shutdown();  // stop accepting, finish in-flight calls,
-//                        // checkpoint, close RocksDB
+//   server->Shutdown();  // health checks say NOT_SERVING, stop accepting,
+//                        // finish in-flight calls, checkpoint, close RocksDB
+//
+// Health: Check("") and Check("memserver.v1.Memory") answer SERVING from
+// the moment Start returns OK until Shutdown begins, NOT_SERVING from then
+// on; other names NOT_FOUND; Watch UNIMPLEMENTED (poll Check).
 #pragma once
 
 #include <chrono>
@@ -37,6 +42,7 @@ class MetricsServer;
 
 namespace memserver::service {
 
+class HealthServiceImpl;
 class MemoryServiceImpl;
 
 struct ServerOptions {
@@ -71,8 +77,9 @@ class Server {
   std::string address() const;
   Engine* engine() const { return engine_.get(); }
 
-  // Stops accepting calls, lets in-flight calls finish (up to `grace`, then
-  // cancels them), stops the metrics server, checkpoints the engine (Engine::Checkpoint: the next
+  // Turns health checks to NOT_SERVING, stops accepting calls, lets
+  // in-flight calls finish (up to `grace`, then cancels them), stops the
+  // metrics server, checkpoints the engine (Engine::Checkpoint: the next
   // Start on the same data_dir serves the same processes), and closes the
   // engine and RocksDB. Returns the checkpoint's error, if any; the engine is
   // closed either way. Idempotent and thread-safe: a later or concurrent
@@ -93,6 +100,7 @@ class Server {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<metrics::MetricsServer> metrics_;
   std::unique_ptr<MemoryServiceImpl> service_;
+  std::unique_ptr<HealthServiceImpl> health_;
   std::unique_ptr<grpc::Server> grpc_server_;
 
   std::mutex shutdown_mu_;  // held for the whole of Shutdown()

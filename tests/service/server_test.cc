@@ -1,5 +1,7 @@
 // Server wiring: health checking, start-up failures reported as Status,
 // Shutdown with calls in flight, Wait.
+#include <grpcpp/health_check_service_interface.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <fstream>
@@ -34,9 +36,61 @@ TEST_F(ServiceTest, HealthCheckAnswersServing) {
     ASSERT_TRUE(s.ok()) << service << " " << Describe(s);
     EXPECT_EQ(response.status(), HealthCheckResponse::SERVING) << service;
   }
+}
+
+TEST_F(ServiceTest, HealthCheckOfAnUnknownServiceIsNotFoundAndNamed) {
   HealthCheckResponse response;
-  EXPECT_EQ(CheckHealth(channel_, "no.such.Service", &response).error_code(),
-            StatusCode::NOT_FOUND);
+  grpc::Status s = CheckHealth(channel_, "no.such.Service", &response);
+  EXPECT_EQ(s.error_code(), StatusCode::NOT_FOUND) << Describe(s);
+  EXPECT_NE(s.error_message().find("no.such.Service"), std::string::npos) << Describe(s);
+}
+
+TEST_F(ServiceTest, HealthCheckOfAnOversizedServiceNameIsInvalidArgument) {
+  HealthCheckResponse response;
+  grpc::Status s = CheckHealth(channel_, std::string(4096, 'x'), &response);
+  EXPECT_EQ(s.error_code(), StatusCode::INVALID_ARGUMENT) << Describe(s);
+}
+
+// Watch is not served (it would pin a server thread per watcher): the caller
+// is told at once to poll Check, and the server keeps answering Check.
+TEST_F(ServiceTest, HealthWatchIsUnimplementedAndCheckStillServes) {
+  auto stub = grpc::health::v1::Health::NewStub(channel_);
+  HealthCheckRequest request;
+  auto context = Context();
+  auto reader = stub->Watch(context.get(), request);
+  HealthCheckResponse update;
+  EXPECT_FALSE(reader->Read(&update));
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), StatusCode::UNIMPLEMENTED) << Describe(s);
+  EXPECT_NE(s.error_message().find("poll Check"), std::string::npos) << Describe(s);
+
+  HealthCheckResponse response;
+  ASSERT_TRUE(CheckHealth(channel_, "", &response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+}
+
+// The process-wide switch for gRPC's default (callback) health service does
+// not reach memserver's server: its own service still answers, and Shutdown
+// (which destroys the services) is clean.
+TEST(ServerStartTest, DefaultHealthServiceSwitchedOnElsewhereIsNotUsed) {
+  grpc::EnableDefaultHealthCheckService(true);
+  TempDir dir;
+  std::unique_ptr<Server> server;
+  Status st = Server::Start(TestServerOptions(dir.path()), &server);
+  grpc::EnableDefaultHealthCheckService(false);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto channel = grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials());
+  HealthCheckResponse response;
+  ASSERT_TRUE(CheckHealth(channel, "memserver.v1.Memory", &response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  // Only ours answers Watch this way; gRPC's default service would stream.
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  auto context = Context();
+  auto reader = stub->Watch(context.get(), HealthCheckRequest());
+  HealthCheckResponse update;
+  EXPECT_FALSE(reader->Read(&update));
+  EXPECT_EQ(reader->Finish().error_code(), StatusCode::UNIMPLEMENTED);
+  EXPECT_TRUE(server->Shutdown().ok());
 }
 
 TEST_F(ServiceTest, AddressIsDialableLoopback) {
