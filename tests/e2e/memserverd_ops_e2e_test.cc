@@ -161,7 +161,7 @@ TEST_F(MemserverdOpsTest, ServesPrometheusMetricsOnItsOwnPort) {
   const std::string body = Scrape(port);
   EXPECT_NE(body.find("memserver_processes 1\n"), std::string::npos) << body;
   EXPECT_NE(body.find("memserver_frames{state=\"used\"} 1\n"), std::string::npos) << body;
-  EXPECT_NE(body.find("memserver_policy_info{policy=\"lirs\"} 1"), std::string::npos) << body;
+  EXPECT_NE(body.find("memserver_policy_info{policy=\"clock\"} 1"), std::string::npos) << body;
   EXPECT_NE(body.find("memserver_rpcs_total{code=\"OK\",method=\"CreateProcess\"} 1\n"),
             std::string::npos)
       << body;

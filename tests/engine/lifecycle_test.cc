@@ -37,7 +37,7 @@ TEST_F(LifecycleTest, GlobalStatsDescribeThePool) {
   EXPECT_EQ(g.frames_total, 24u);
   EXPECT_EQ(g.frames_free, 24u);
   EXPECT_EQ(g.processes, 0u);
-  EXPECT_EQ(g.policy, "lirs");  // the default
+  EXPECT_EQ(g.policy, "clock");  // the default
   ExpectInvariants();
 }
 

@@ -60,7 +60,7 @@ TEST_F(DaemonConfigTest, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(config_.server.engine.memory_bytes, 256ull << 20);
   EXPECT_EQ(config_.server.engine.max_io_bytes, 4ull << 20);
   EXPECT_EQ(config_.server.data_dir, "./memserver-data");
-  EXPECT_EQ(config_.server.engine.policy, "lirs");
+  EXPECT_EQ(config_.server.engine.policy, "clock");
   EXPECT_EQ(config_.log_level, "info");
   EXPECT_EQ(config_.log_format, LogFormat::kText);
   EXPECT_EQ(config_.server.engine.readahead_max_pages, 32u);

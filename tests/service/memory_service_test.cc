@@ -74,7 +74,7 @@ TEST_F(ServiceTest, StatsAndListingsDescribeTheProcess) {
   EXPECT_EQ(stats.process().resident_pages(), 1u);
   EXPECT_EQ(stats.global().page_size(), kPage);
   EXPECT_EQ(stats.global().processes(), 1u);
-  EXPECT_EQ(stats.global().policy(), "lirs");
+  EXPECT_EQ(stats.global().policy(), "clock");
 
   v1::GetStatsRequest global_request;  // pid 0: global only
   v1::GetStatsResponse global;

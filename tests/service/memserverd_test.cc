@@ -137,7 +137,7 @@ class MemserverdTest : public ::testing::Test {
     EXPECT_EQ(d.WaitForExit(), 0);
     std::string log = d.Log();
     EXPECT_NE(log.find("memserverd listening on 127.0.0.1:" + std::to_string(port) +
-                       " memory=256KiB frames=64 page_size=4096 policy=lirs"),
+                       " memory=256KiB frames=64 page_size=4096 policy=clock"),
               std::string::npos)
         << log;
     EXPECT_NE(log.find("memserverd stopped"), std::string::npos) << log;
@@ -190,7 +190,7 @@ TEST_F(MemserverdTest, RestartOnTheSameDataDirServesTheSameProcesses) {
 TEST_F(MemserverdTest, HelpShowsEveryDefault) {
   std::string log;
   EXPECT_EQ(Run({"--help"}, &log), 0);
-  for (const char* text : {"127.0.0.1:7070", "256MiB", "4096", "./memserver-data", "lirs",
+  for (const char* text : {"127.0.0.1:7070", "256MiB", "4096", "./memserver-data", "clock",
                            "4MiB", "48", "--port-file", "info"}) {
     EXPECT_NE(log.find(text), std::string::npos) << text << " missing from:\n" << log;
   }
