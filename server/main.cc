@@ -34,7 +34,7 @@
 #include "server/daemon/listen_address.h"
 #include "server/daemon/logging.h"
 #include "server/engine/engine.h"
-#include "server/service/byte_size.h"
+#include "server/common/byte_size.h"
 #include "server/service/server.h"
 
 namespace {
@@ -42,7 +42,7 @@ namespace {
 using memserver::Status;
 using memserver::daemon::LogEvent;
 using memserver::daemon::LogField;
-using memserver::service::FormatByteSize;
+using memserver::FormatByteSize;
 using memserver::service::Server;
 
 constexpr int kExitStartFailed = 1;

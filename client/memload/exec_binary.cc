@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "client/memload/byte_size.h"
+#include "server/common/byte_size.h"
 #include "client/memload/grpc_codes.h"
 
 namespace memserver::memload {

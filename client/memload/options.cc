@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 
-#include "client/memload/byte_size.h"
+#include "server/common/byte_size.h"
 
 namespace memserver::memload {
 

@@ -7,7 +7,7 @@
 #include <array>
 #include <fstream>
 
-#include "client/memload/byte_size.h"
+#include "server/common/byte_size.h"
 #include "client/memload/grpc_codes.h"
 #include "client/memload/storm.h"
 

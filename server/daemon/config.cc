@@ -9,13 +9,12 @@
 #include <sstream>
 
 #include "server/frames/replacement_policy.h"
-#include "server/service/byte_size.h"
+#include "server/common/byte_size.h"
 
 namespace memserver::daemon {
 
 namespace {
 
-using service::ParseByteSize;
 
 constexpr int kExitBadOptions = 2;
 constexpr const char* kConfigOption = "config";

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "server/engine/engine.h"
-#include "server/service/byte_size.h"
+#include "server/common/byte_size.h"
 #include "server/service/request_validation.h"
 #include "server/service/status_conversion.h"
 

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "server/service/byte_size.h"
+#include "server/common/byte_size.h"
 
 namespace memserver::service {
 

@@ -1,10 +1,10 @@
-#include "server/service/byte_size.h"
+#include "server/common/byte_size.h"
 
 #include <fmt/format.h>
 
 #include <cctype>
 
-namespace memserver::service {
+namespace memserver {
 
 namespace {
 
@@ -75,4 +75,4 @@ std::string FormatByteSize(uint64_t bytes) {
   return fmt::format("{}{}", bytes, kNames[unit]);
 }
 
-}  // namespace memserver::service
+}  // namespace memserver

@@ -1,5 +1,6 @@
-// Byte sizes as people write them: memserverd's --memory/--max-io flags and
-// the limits named in error messages.
+// Byte sizes as people write them: memserverd's --memory/--max-io flags,
+// memload's --working-set/--access-size, and the limits named in error
+// messages. One grammar for every program.
 //
 //   ParseByteSize("256MiB") -> 268435456     FormatByteSize(268435456) -> "256MiB"
 //
@@ -14,7 +15,7 @@
 
 #include "server/common/status.h"
 
-namespace memserver::service {
+namespace memserver {
 
 // InvalidArgument naming the text when it is empty, has no digits, an unknown
 // unit, or the value does not fit in 64 bits.
@@ -24,4 +25,4 @@ Status ParseByteSize(std::string_view text, uint64_t* bytes);
 // 0 is "0B".
 std::string FormatByteSize(uint64_t bytes);
 
-}  // namespace memserver::service
+}  // namespace memserver

@@ -1,8 +1,8 @@
-#include "server/service/byte_size.h"
+#include "server/common/byte_size.h"
 
 #include <gtest/gtest.h>
 
-namespace memserver::service {
+namespace memserver {
 namespace {
 
 uint64_t Parse(std::string_view text) {
@@ -79,4 +79,4 @@ TEST(ByteSizeTest, FormatThenParseIsIdentity) {
 }
 
 }  // namespace
-}  // namespace memserver::service
+}  // namespace memserver
