@@ -91,7 +91,8 @@ class MappingSet {
   size_t size() const { return vmas_.size(); }
   uint64_t total_bytes() const { return total_bytes_; }
   std::vector<Vma> All() const;
-  // Mappings intersecting [start, end), clipped to it.
+  // Mappings intersecting [start, end), clipped to it (pgoff names the
+  // clipped piece's first page).
   std::vector<Vma> Intersecting(uint64_t start, uint64_t end) const;
 
   Status CheckInvariants() const;
