@@ -31,6 +31,7 @@ Status AddressSpace::Read(uint64_t addr, uint64_t length, char* out) {
 }
 
 Status AddressSpace::Write(uint64_t addr, std::string_view data) {
+  MarkChanged();  // before any byte moves: a snapshot that misses it sees the old bytes
   return Access(addr, data.size(), const_cast<char*>(data.data()), /*write=*/true);
 }
 
@@ -92,7 +93,7 @@ Status AddressSpace::ValidateLocked(uint64_t addr, uint64_t length, bool write, 
     if (write && !vma->is_shared()) {
       for (uint64_t vpn = a >> page_shift_; vpn <= (stop - 1) >> page_shift_; ++vpn) {
         Page* page = pages_.Lookup(vpn);
-        if ((page && page->refs.load(std::memory_order_acquire) > 1) || (!page && vma->object)) {
+        if ((page && page->mappers() > 1) || (!page && vma->object)) {
           *fixup = true;  // copy-on-write: a fork's shared page, or a file page
           return Status::OK();
         }
@@ -117,6 +118,7 @@ bool AddressSpace::TryGrowStackLocked(uint64_t addr) {
       return false;  // a locked stack may not outgrow RLIMIT_MEMLOCK
     }
     vmas_.SetStart(old_start, new_start);
+    MarkLayoutChanged();
     if (locked) {
       const Vma* grown = vmas_.Find(new_start);
       if (pager_->ReserveLockBudget((old_start - new_start) >> page_shift_) &&
@@ -150,7 +152,7 @@ Status AddressSpace::FixupLocked(uint64_t addr, uint64_t length, bool write) {
       const uint64_t index = ObjectIndex(*vma, vpn);
       if (index >= vma->object->size_pages()) return Status::Fault(FaultKind::kBusError, std::max(a, addr));
       source = vma->object->FindOrCreate(index);
-    } else if (page->refs.load(std::memory_order_acquire) <= 1) {
+    } else if (page->mappers() <= 1) {
       continue;  // sole owner: write in place
     }
     Page* copy = nullptr;
@@ -218,6 +220,7 @@ Status AddressSpace::CopyLocked(uint64_t addr, uint64_t length, char* buf, bool 
     if (page == nullptr) {
       std::memset(buf, 0, n);  // never written: zeros, no frame
     } else if (write) {
+      if (vma->object && vma->object->kind() == MemoryObject::Kind::kShmem) vma->object->MarkChanged();
       MEMSERVER_RETURN_IF_ERROR(pager_->Write(page, off, buf, n, &faults_, &readahead));
     } else {
       MEMSERVER_RETURN_IF_ERROR(pager_->Read(page, off, buf, n, &faults_, &readahead));
