@@ -32,6 +32,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <memory>
@@ -175,6 +176,10 @@ class Engine {
   // previous snapshot stays current and *stats says why.
   Status Snapshot(SnapshotStats* stats = nullptr);
   SnapshotStats last_snapshot() const;
+  // Tests: see Snapshotter::SetAfterCaptureHookForTesting.
+  void SetSnapshotHookForTesting(std::function<void()> hook) {
+    snapshotter_->SetAfterCaptureHookForTesting(std::move(hook));
+  }
 
   // Graceful shutdown, first half: a final snapshot of everything (also
   // clearing the store's "running" marker), so that Open on the same store

@@ -198,6 +198,7 @@ Status Snapshotter::Take(const Instant& instant, SnapshotStats* stats) {
     pager_->EndCapture();
   }
   stats->capture_ms = MsSince(start);
+  if (after_capture_) after_capture_();
 
   Status s = Commit(cap, stats);
   pager_->FinishCapture(cap.held, s.ok());

@@ -100,6 +100,11 @@ class Snapshotter {
   uint64_t generation() const;
   SnapshotStats last() const;
 
+  // Tests: runs between the instant and the first write of the snapshot's
+  // pages (with every lock of the instant released), to act on the memory
+  // while a snapshot is in progress.
+  void SetAfterCaptureHookForTesting(std::function<void()> hook) { after_capture_ = std::move(hook); }
+
  private:
   struct Capture;
   Status Commit(const Capture& capture, SnapshotStats* stats);
@@ -115,6 +120,7 @@ class Snapshotter {
   // kept as they are while it does not change).
   std::map<uint64_t, std::vector<uint64_t>> committed_shm_;
   SnapshotStats last_;
+  std::function<void()> after_capture_;
 };
 
 }  // namespace memserver
