@@ -155,6 +155,7 @@ struct GlobalStats {
   uint64_t zero_evictions = 0;   // evicted without a write (all zero)
   uint64_t locked_pages = 0;     // pages pinned by mlock
   uint64_t readahead_pages = 0;  // pages read ahead of a sequential fault
+  uint64_t direct_reads = 0;     // reads served from the store with no frame to hold the page
   uint64_t reclaim_runs = 0;     // background reclaim passes
   uint64_t files = 0;
   std::string policy;

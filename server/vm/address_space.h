@@ -215,6 +215,10 @@ class AddressSpace {
   Status FixupLocked(uint64_t addr, uint64_t length, bool write);
   bool TryGrowStackLocked(uint64_t addr);
   Status CopyLocked(uint64_t addr, uint64_t length, char* buf, bool write);
+  // Every page of a multi-page write [addr, end), resolved (with a
+  // reference) and prepared (Pager::PrepareWrite), in order.
+  Status PrepareLocked(uint64_t addr, uint64_t end, std::vector<Pager::PreparedWrite>* prepared);
+  void ReleasePrepared(std::vector<Pager::PreparedWrite>* prepared);
   // The page backing vpn in `vma`, creating what a write or a file read
   // needs. *page is null for zeros. REQUIRES: mm_lock_ held.
   Status ResolveLocked(const Vma& vma, uint64_t vpn, bool create, Page** page,

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include <boost/asio/post.hpp>
 
@@ -22,11 +23,15 @@ Pager::Pager(const EngineOptions& options, storage::BackingStore* store,
       policy_(std::move(policy)),
       miss_observer_(dynamic_cast<MissObserver*>(policy_.get())),
       owner_(new std::atomic<uint32_t>[frames_.capacity()]),
+      pins_(new std::atomic<uint8_t>[frames_.capacity()]),
       lock_budget_(static_cast<uint64_t>(frames_.capacity()) * options.max_locked_percent / 100),
       reclaim_low_(static_cast<uint32_t>(static_cast<uint64_t>(frames_.capacity()) * options.reclaim_low_percent / 100)),
       reclaim_high_(static_cast<uint32_t>(static_cast<uint64_t>(frames_.capacity()) * options.reclaim_high_percent / 100)),
       background_(std::make_unique<boost::asio::thread_pool>(1)) {
-  for (uint32_t i = 0; i < frames_.capacity(); ++i) owner_[i].store(0, std::memory_order_relaxed);
+  for (uint32_t i = 0; i < frames_.capacity(); ++i) {
+    owner_[i].store(0, std::memory_order_relaxed);
+    pins_[i].store(0, std::memory_order_relaxed);
+  }
 }
 
 Pager::~Pager() { background_->join(); }
@@ -171,8 +176,30 @@ Status Pager::Read(Page* page, uint32_t offset, char* out, uint32_t len, FaultCo
 }
 
 Status Pager::Write(Page* page, uint32_t offset, const char* data, uint32_t len,
-                    FaultCounters* counters, const ReadaheadFn* readahead) {
-  return Access(page, offset, const_cast<char*>(data), len, Op::kWrite, counters, readahead);
+                    FaultCounters* counters, const ReadaheadFn* readahead, PreparedWrite* prepared) {
+  return Access(page, offset, const_cast<char*>(data), len, Op::kWrite, counters, readahead, prepared);
+}
+
+Status Pager::PrepareWrite(Page* page, bool whole, FaultCounters* counters, PreparedWrite* out) {
+  out->page = page;
+  {
+    std::unique_lock<std::mutex> lock(locks_.For(page).mu);
+    // A page that needs no old content gets a frame set aside; one read from
+    // the store (or already resident) is pinned where it is.
+    const bool needs_frame =
+        page->state == PageState::kZero || (page->state == PageState::kSwapped && whole);
+    if (!needs_frame) {
+      lock.unlock();
+      return Access(page, 0, nullptr, 0, Op::kPin, counters, nullptr, out);
+    }
+  }
+  return AllocateFrame(&out->reserved);
+}
+
+void Pager::ReleaseWrite(PreparedWrite* prepared) {
+  if (prepared->pinned != kNoFrame) pins_[prepared->pinned].fetch_sub(1, std::memory_order_acq_rel);
+  if (prepared->reserved != kNoFrame) frames_.Free(prepared->reserved);  // not needed after all
+  prepared->pinned = prepared->reserved = kNoFrame;
 }
 
 Status Pager::Zero(Page* page, uint32_t offset, uint32_t len, FaultCounters* counters) {
@@ -213,10 +240,11 @@ Status Pager::CopyPage(Page* src, FaultCounters* counters, Page** copy) {
 }
 
 Status Pager::Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op,
-                     FaultCounters* counters, const ReadaheadFn* readahead) {
+                     FaultCounters* counters, const ReadaheadFn* readahead, PreparedWrite* prepared) {
   PageLocks::Stripe& stripe = locks_.For(page);
   std::unique_lock<std::mutex> lock(stripe.mu);
-  const bool writes = op == Op::kWrite || op == Op::kZero || op == Op::kPrefetchWrite || op == Op::kLock;
+  const bool writes = op == Op::kWrite || op == Op::kZero || op == Op::kPrefetchWrite || op == Op::kLock ||
+                      op == Op::kPin;
   for (;;) {
     switch (page->state) {
       case PageState::kResident: {
@@ -234,6 +262,24 @@ Status Pager::Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op
           case Op::kLock:
             if (page->locks++ == 0) locked_pages_.fetch_add(1, std::memory_order_relaxed);
             break;
+          case Op::kPin: {
+            std::atomic<uint8_t>& pin = pins_[page->frame];
+            uint8_t n = pin.load(std::memory_order_relaxed);
+            while (n == UINT8_MAX || !pin.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) {
+              if (n == UINT8_MAX) {  // 255 writers on one page: wait for one to finish
+                lock.unlock();
+                std::this_thread::yield();
+                lock.lock();
+                n = pin.load(std::memory_order_relaxed);
+              }
+            }
+            if (page->state != PageState::kResident) {  // moved while we yielded
+              pin.fetch_sub(1, std::memory_order_acq_rel);
+              continue;
+            }
+            prepared->pinned = page->frame;
+            break;
+          }
           case Op::kPrefetch:
           case Op::kPrefetchWrite: break;
         }
@@ -258,15 +304,49 @@ Status Pager::Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op
       case PageState::kSwapped: {
         // A write of the whole page needs none of the old content.
         const bool overwrite = op == Op::kWrite && offset == 0 && len == frames_.page_size();
-        MEMSERVER_RETURN_IF_ERROR(FaultIn(page, lock, stripe, counters, overwrite, readahead));
+        FrameId* reserved = prepared != nullptr && op == Op::kWrite && prepared->reserved != kNoFrame
+                                ? &prepared->reserved
+                                : nullptr;
+        bool no_frame = false;
+        Status s = FaultIn(page, lock, stripe, counters, overwrite, readahead, reserved, &no_frame);
+        if (!s.ok() && no_frame && op == Op::kRead && page->state == PageState::kSwapped) {
+          return ReadDirect(page, offset, buf, len, lock);  // no frame: read around the pool
+        }
+        MEMSERVER_RETURN_IF_ERROR(s);
         continue;  // now resident (unless evicted meanwhile): retry the access
       }
     }
   }
 }
 
+Status Pager::ReadDirect(Page* page, uint32_t offset, char* out, uint32_t len,
+                         std::unique_lock<std::mutex>& lock) {
+  const std::string key = KeyOf(page);
+  const storage::Space space = SpaceOf(page);
+  lock.unlock();
+  std::string value;
+  Status s = store_->Get(space, key, &value);
+  lock.lock();
+  if (s.code() == StatusCode::kNotFound && page->is_file()) {
+    std::memset(out, 0, len);  // a hole in the file
+    return Status::OK();
+  }
+  if (s.code() == StatusCode::kNotFound) {
+    return Status(StatusCode::kDataLoss, fmt::format("swap entry of page {} is missing from the backing store", page->id()),
+                  "EIO");
+  }
+  MEMSERVER_RETURN_IF_ERROR(s);
+  if (value.size() != frames_.page_size()) {
+    return Status(StatusCode::kDataLoss, fmt::format("page {} in the store has {} bytes", page->id(), value.size()), "EIO");
+  }
+  std::memcpy(out, value.data() + offset, len);
+  direct_reads_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
 Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks::Stripe& stripe,
-                      FaultCounters* counters, bool overwrite, const ReadaheadFn* readahead) {
+                      FaultCounters* counters, bool overwrite, const ReadaheadFn* readahead, FrameId* reserved,
+                      bool* no_frame) {
   const bool from_swap = page->state == PageState::kSwapped && !overwrite;
   const PageState before = page->state;
   page->state = PageState::kPagingIn;
@@ -276,7 +356,14 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
 
   const auto fault_start = std::chrono::steady_clock::now();
   FrameId frame = kNoFrame;
-  Status s = AllocateFrame(&frame);
+  Status s;
+  if (reserved != nullptr && *reserved != kNoFrame) {
+    frame = *reserved;  // set aside by PrepareWrite: no eviction, no failure
+    *reserved = kNoFrame;
+  } else {
+    s = AllocateFrame(&frame);
+    if (!s.ok() && no_frame != nullptr) *no_frame = true;
+  }
   if (s.ok()) {
     char* data = frames_.Data(frame);
     if (from_swap) {

@@ -119,12 +119,31 @@ class Pager {
   // pager lock held; it may add pages to read ahead in one batch.
   using ReadaheadFn = std::function<void(std::vector<Page*>*)>;
 
+  // When no frame can be had (every frame dirty and the store refusing
+  // writes, say), a swapped-out page is read straight from the store: a
+  // read of acknowledged data never fails for lack of frames.
   Status Read(Page* page, uint32_t offset, char* out, uint32_t len, FaultCounters* counters,
               const ReadaheadFn* readahead = nullptr);
+
+  // A write over several pages that must change nothing when it fails
+  // (Engine::Write's promise) prepares every page first: PrepareWrite makes
+  // the page writable without any storage call later — resident and pinned
+  // (the evictor skips it until ReleaseWrite), or, when it will be
+  // overwritten whole or zero-filled, with a free frame set aside for it.
+  // On failure nothing was pinned or set aside by this call.
+  struct PreparedWrite {
+    Page* page = nullptr;
+    FrameId pinned = kNoFrame;    // the frame pinned
+    FrameId reserved = kNoFrame;  // a free frame for the page's fault
+  };
+  Status PrepareWrite(Page* page, bool whole, FaultCounters* counters, PreparedWrite* out);
+  void ReleaseWrite(PreparedWrite* prepared);
+
   // Copies data into page[offset, ...). May zero-fill (minor fault) or page
-  // in (major fault). Marks the page dirty.
+  // in (major fault). Marks the page dirty. With `prepared`, a fault uses
+  // its reserved frame and cannot fail for lack of one.
   Status Write(Page* page, uint32_t offset, const char* data, uint32_t len, FaultCounters* counters,
-               const ReadaheadFn* readahead = nullptr);
+               const ReadaheadFn* readahead = nullptr, PreparedWrite* prepared = nullptr);
 
   // Zeroes page[offset, offset+len). A kZero page stays as it is.
   Status Zero(Page* page, uint32_t offset, uint32_t len, FaultCounters* counters);
@@ -285,23 +304,36 @@ class Pager {
   void Retire(uint64_t id);
   void ExtendIdReservation();
 
-  enum class Op { kRead, kWrite, kZero, kPrefetch, kPrefetchWrite, kLock };
-  // Shared body of every operation on a page's content.
+  enum class Op { kRead, kWrite, kZero, kPrefetch, kPrefetchWrite, kLock, kPin };
+  // Shared body of every operation on a page's content. kPin brings the page
+  // in (reading its content) and pins its frame.
   Status Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op,
-                FaultCounters* counters, const ReadaheadFn* readahead = nullptr);
+                FaultCounters* counters, const ReadaheadFn* readahead = nullptr,
+                PreparedWrite* prepared = nullptr);
+  // A read of a swapped-out page straight from the store, for when no frame
+  // can be had. Entered and left with `lock` held.
+  Status ReadDirect(Page* page, uint32_t offset, char* out, uint32_t len, std::unique_lock<std::mutex>& lock);
   // Brings a kZero or kSwapped page into a frame. Entered and left with the
   // page's stripe lock held (`lock`); drops it while allocating and reading.
   // `overwrite`: the caller writes the whole page next, so a swapped-out
   // page's old content is not read (no I/O: a minor fault).
+  // `reserved`: a free frame to use instead of allocating one (consumed:
+  // set to kNoFrame). *no_frame: the failure was that no frame could be had.
   Status FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks::Stripe& stripe,
-                 FaultCounters* counters, bool overwrite = false, const ReadaheadFn* readahead = nullptr);
+                 FaultCounters* counters, bool overwrite = false, const ReadaheadFn* readahead = nullptr,
+                 FrameId* reserved = nullptr, bool* no_frame = nullptr);
   // Takes a free frame, evicting when none is free.
   Status AllocateFrame(FrameId* frame);
   // Evicts up to options_.eviction_batch pages. Returns how many frames it
   // freed. A foreground call returns at once when a frame is already free.
+  // When the store refuses the write, evicts clean pages only (no write).
   Status EvictBatch(uint32_t* freed, bool background = false);
-  // Policy callback: claims frame's page for eviction if it can (try-lock).
-  bool TryBeginEvict(FrameId frame, std::vector<Victim>* victims);
+  // One batch. REQUIRES: evict_mu_.
+  Status EvictLocked(bool clean_only, uint32_t* freed, ReleaseBatch* release);
+  // Policy callback: claims frame's page for eviction if it can (try-lock):
+  // never a pinned frame; with clean_only, only a page whose store copy is
+  // current.
+  bool TryBeginEvict(FrameId frame, std::vector<Victim>* victims, bool clean_only);
   bool TryRef(Page* page);
   // Where a page's content lives in the store.
   static storage::Space SpaceOf(const Page* page) {
@@ -335,6 +367,10 @@ class Pager {
     owner_[frame].store(page == nullptr ? 0 : slab_.HandleOf(page), order);
   }
 
+  // Pins (PrepareWrite): a pinned frame is never chosen by the evictor. One
+  // byte a frame; a frame pinned 255 times waits for an unpin.
+  std::unique_ptr<std::atomic<uint8_t>[]> pins_;
+
   std::atomic<uint64_t> lock_budget_used_{0};
   const uint64_t lock_budget_;
   const uint32_t reclaim_low_, reclaim_high_;  // free-frame watermarks
@@ -362,6 +398,7 @@ class Pager {
   std::atomic<uint64_t> minor_{0}, major_{0}, page_ins_{0}, page_outs_{0};
   std::atomic<uint64_t> evictions_{0}, clean_evictions_{0}, zero_evictions_{0};
   std::atomic<uint64_t> locked_pages_{0}, writebacks_{0}, readahead_pages_{0}, reclaim_runs_{0};
+  std::atomic<uint64_t> direct_reads_{0};
   // Background reclaim (see EngineOptions): free-frame watermarks and
   // whether a reclaim task is queued on background_.
   std::atomic<bool> reclaim_queued_{false};

@@ -80,9 +80,9 @@ Status Pager::AllocateFrame(FrameId* frame) {
   }
 }
 
-bool Pager::TryBeginEvict(FrameId frame, std::vector<Victim>* victims) {
+bool Pager::TryBeginEvict(FrameId frame, std::vector<Victim>* victims, bool clean_only) {
   Page* page = Owner(frame, std::memory_order_acquire);
-  if (page == nullptr) return false;
+  if (page == nullptr || pins_[frame].load(std::memory_order_acquire) != 0) return false;
   PageLocks::Stripe& stripe = locks_.For(page);
   // try_lock: we hold the policy's lock, which ranks below stripes.
   std::unique_lock<std::mutex> l(stripe.mu, std::try_to_lock);
@@ -90,7 +90,8 @@ bool Pager::TryBeginEvict(FrameId frame, std::vector<Victim>* victims) {
   // owner_ is cleared under this lock before a page is freed, so if it
   // still names `page` the page is alive.
   if (Owner(frame, std::memory_order_acquire) != page || page->state != PageState::kResident ||
-      page->frame != frame || page->locks > 0 || !TryRef(page)) {
+      page->frame != frame || page->locks > 0 || (clean_only && (page->dirty || !page->has_swap)) ||
+      !TryRef(page)) {
     return false;
   }
   page->state = PageState::kWritingOut;
@@ -108,11 +109,26 @@ Status Pager::EvictBatch(uint32_t* freed, bool background) {
     *freed = 1;  // someone else's eviction already made room
     return Status::OK();
   }
+  ReleaseBatch release;
+  Status s = EvictLocked(/*clean_only=*/false, freed, &release);
+  if (!s.ok() && *freed == 0) {
+    // The store refuses writes (a full disk, say): pages whose copy in the
+    // store is current still go without one, so reads keep working.
+    Status clean = EvictLocked(/*clean_only=*/true, freed, &release);
+    if (clean.ok() && *freed > 0) s = Status::OK();
+  }
+  frame_freed_.notify_all();
+  l.unlock();
+  Status fs = Flush(&release);
+  return s.ok() ? fs : s;
+}
+
+Status Pager::EvictLocked(bool clean_only, uint32_t* freed, ReleaseBatch* release) {
   std::vector<Victim> victims;
   const uint32_t want = std::max<uint32_t>(1, options_.eviction_batch);
   while (victims.size() < want) {
     FrameId f;
-    if (!policy_->Victim([&](FrameId frame) { return TryBeginEvict(frame, &victims); }, &f)) break;
+    if (!policy_->Victim([&](FrameId frame) { return TryBeginEvict(frame, &victims, clean_only); }, &f)) break;
   }
   if (victims.empty()) return Status::OK();
 
@@ -135,7 +151,6 @@ Status Pager::EvictBatch(uint32_t* freed, bool background) {
   }
   Status s = wb.empty() ? Status::OK() : store_->Write(wb, /*sync=*/false);
 
-  ReleaseBatch release;
   for (Victim& v : victims) {
     PageLocks::Stripe& stripe = locks_.For(v.page);
     {
@@ -172,16 +187,13 @@ Status Pager::EvictBatch(uint32_t* freed, bool background) {
       frames_.Free(v.frame);  // Victim() already stopped tracking it
       ++*freed;
     }
-    Unref(v.page, &release);  // the evictor's transient reference
+    Unref(v.page, release);  // the evictor's transient reference
   }
   if (s.ok()) {
     evictions_.fetch_add(victims.size(), std::memory_order_relaxed);
     page_outs_.fetch_add(puts, std::memory_order_relaxed);
   }
-  frame_freed_.notify_all();
-  l.unlock();
-  Status fs = Flush(&release);
-  return s.ok() ? fs : s;
+  return s;
 }
 
 }  // namespace memserver

@@ -38,6 +38,7 @@ GlobalStats Pager::Stats() const {
   g.policy = policy_->Name();
   g.locked_pages = locked_pages_.load(std::memory_order_relaxed);
   g.readahead_pages = readahead_pages_.load(std::memory_order_relaxed);
+  g.direct_reads = direct_reads_.load(std::memory_order_relaxed);
   g.reclaim_runs = reclaim_runs_.load(std::memory_order_relaxed);
   for (const auto& b : fault_latency_) g.fault_latency_counts.push_back(b.load(std::memory_order_relaxed));
   g.fault_latency_sum_us = fault_latency_sum_ns_.load(std::memory_order_relaxed) / 1000.0;
