@@ -164,6 +164,41 @@ GlobalStats Client::GetGlobalStats() {
   return FromProto(response.global());
 }
 
+SnapshotInfo Client::Snapshot() {
+  v1::SnapshotRequest request;
+  v1::SnapshotResponse response;
+  stub_->Call(&v1::Memory::Stub::Snapshot, request, &response);
+  SnapshotInfo info;
+  info.generation = response.generation();
+  info.taken_unix_ms = response.taken_unix_ms();
+  info.skipped = response.skipped();
+  info.processes = response.processes();
+  info.pages_written = response.pages_written();
+  info.records_written = response.records_written();
+  info.record_bytes = response.record_bytes();
+  info.capture_ms = response.capture_ms();
+  info.total_ms = response.total_ms();
+  return info;
+}
+
+RecoveryReport Client::GetRecovery() {
+  v1::GetRecoveryRequest request;
+  v1::RecoveryReport response;
+  stub_->Call(&v1::Memory::Stub::GetRecovery, request, &response);
+  RecoveryReport r;
+  r.unclean = response.unclean();
+  r.snapshot_generation = response.snapshot_generation();
+  r.snapshot_unix_ms = response.snapshot_unix_ms();
+  r.journal_records = response.journal_records();
+  for (const v1::RecoveredProcess& p : response.restored()) {
+    r.restored.push_back({p.pid(), p.name(), p.in_snapshot(), p.synced_ranges(), p.data_unix_ms()});
+  }
+  for (const v1::LostProcess& p : response.lost()) r.lost.emplace_back(p.pid(), p.name());
+  for (const std::string& d : response.dropped()) r.dropped.push_back(d);
+  r.restore_ms = response.restore_ms();
+  return r;
+}
+
 std::vector<ProcessStats> Client::ListProcesses() {
   v1::ListProcessesRequest request;
   v1::ListProcessesResponse response;

@@ -173,6 +173,14 @@ class Client {
   // The mappings of `pid`, in the server's order (ascending addresses).
   std::vector<Mapping> ListMappings(uint64_t pid);
 
+  // --- Durability ---------------------------------------------------------
+  // Takes a snapshot of every process now; returns once it is durable
+  // (UNAVAILABLE, or RESOURCE_EXHAUSTED [ENOSPC], when it cannot be
+  // written: the previous snapshot stays). See Msync for ranges.
+  SnapshotInfo Snapshot();
+  // What the server's last start restored and lost.
+  RecoveryReport GetRecovery();
+
   // --- File store ---------------------------------------------------------
   // Files live in the server's backing store. Paths are absolute ("/a/b"),
   // at most 4096 bytes. Data calls move at most the server's max I/O size.

@@ -78,6 +78,7 @@ Error Error::FromStatus(const grpc::Status& status) {
   std::string errno_name;
   FaultKind kind = FaultKind::kNone;
   uint64_t address = 0;
+  int64_t lost = 0;
   memserver::v1::RpcStatus details;
   if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
     for (const google::protobuf::Any& any : details.details()) {
@@ -86,10 +87,13 @@ Error Error::FromStatus(const grpc::Status& status) {
       if (IsErrnoName(detail.errno_name())) errno_name = detail.errno_name();
       kind = ToFaultKind(detail.fault_kind());
       address = detail.fault_address();
+      if (detail.process_lost()) lost = detail.lost_unix_ms() != 0 ? detail.lost_unix_ms() : 1;
       break;
     }
   }
-  return Error(status.error_code(), status.error_message(), std::move(errno_name), kind, address);
+  Error error(status.error_code(), status.error_message(), std::move(errno_name), kind, address);
+  error.lost_unix_ms_ = lost;
+  return error;
 }
 
 }  // namespace memserver::client

@@ -44,6 +44,10 @@ class Error : public std::runtime_error {
   uint64_t fault_address() const { return fault_address_; }
   // True when a memory access faulted (segmentation fault or bus error).
   bool is_fault() const { return fault_kind_ != FaultKind::kNone; }
+  // NOT_FOUND for a process the server lost in a crash (created after its
+  // last snapshot, never msync'd), and when the server found it lost.
+  bool process_lost() const { return lost_unix_ms_ != 0; }
+  int64_t lost_unix_ms() const { return lost_unix_ms_; }
 
   // what() reads "FAILED_PRECONDITION: <message> [SIGSEGV]": the code name,
   // the message, and the errno name in brackets when there is one.
@@ -54,6 +58,7 @@ class Error : public std::runtime_error {
   std::string errno_name_;
   FaultKind fault_kind_;
   uint64_t fault_address_;
+  int64_t lost_unix_ms_ = 0;
 };
 
 // "FAILED_PRECONDITION", "NOT_FOUND", ... ("UNKNOWN" for values out of range).

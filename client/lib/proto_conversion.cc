@@ -70,6 +70,12 @@ GlobalStats FromProto(const v1::GlobalStats& g) {
   s.policy = g.policy();
   s.locked_pages = g.locked_pages();
   s.files = g.files();
+  s.snapshot_generation = g.snapshot_generation();
+  s.snapshot_unix_ms = g.snapshot_unix_ms();
+  s.snapshot_last_ms = g.snapshot_last_ms();
+  s.snapshot_last_pages = g.snapshot_last_pages();
+  s.snapshot_last_failed = g.snapshot_last_failed();
+  s.direct_reads = g.direct_reads();
   return s;
 }
 

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace memserver::client {
 
@@ -151,6 +153,44 @@ struct GlobalStats {
   std::string policy;
   uint64_t locked_pages = 0;  // pages pinned by mlock
   uint64_t files = 0;         // files in the file store
+  uint64_t snapshot_generation = 0;  // the committed snapshot (0: none yet)
+  int64_t snapshot_unix_ms = 0;      // its instant
+  double snapshot_last_ms = 0;       // how long the last snapshot took
+  uint64_t snapshot_last_pages = 0;  // pages it wrote
+  bool snapshot_last_failed = false; // the last attempt failed; the previous one stands
+  uint64_t direct_reads = 0;         // pages read from the store with no frame to hold them
+};
+
+// What a Snapshot call did (see Client::Snapshot).
+struct SnapshotInfo {
+  uint64_t generation = 0;
+  int64_t taken_unix_ms = 0;
+  bool skipped = false;  // nothing had changed
+  uint64_t processes = 0;
+  uint64_t pages_written = 0;
+  uint64_t records_written = 0;
+  uint64_t record_bytes = 0;
+  double capture_ms = 0;
+  double total_ms = 0;
+};
+
+// What the server's last start found of the run before it.
+struct RecoveryReport {
+  struct Restored {
+    uint64_t pid = 0;
+    std::string name;
+    bool in_snapshot = false;  // false: from its msync'd ranges only
+    uint64_t synced_ranges = 0;
+    int64_t data_unix_ms = 0;
+  };
+  bool unclean = false;
+  uint64_t snapshot_generation = 0;
+  int64_t snapshot_unix_ms = 0;
+  uint64_t journal_records = 0;
+  std::vector<Restored> restored;
+  std::vector<std::pair<uint64_t, std::string>> lost;  // pid, name
+  std::vector<std::string> dropped;
+  double restore_ms = 0;
 };
 
 // The answer of one GetStats call: both views taken by the same RPC.

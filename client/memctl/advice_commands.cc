@@ -92,7 +92,9 @@ struct MsyncArgs {
 
 void AddMsync(CLI::App& app, CommandTable& table) {
   auto* cmd = app.add_subcommand(
-      "msync", "Write the dirty pages of shared file mappings in [ADDR, ADDR+LENGTH) to the store");
+      "msync",
+      "Make [ADDR, ADDR+LENGTH) durable: with --sync (the default) it survives a crash of the server once "
+      "this returns; --async writes back shared file mappings only");
   auto a = std::make_shared<MsyncArgs>();
   AddRange(cmd, a->range);
   CLI::Option* async = cmd->add_flag("--async", a->async, "MS_ASYNC: schedule the writes and return");

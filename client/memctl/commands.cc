@@ -48,6 +48,7 @@ void AddAllCommands(CLI::App& app, GlobalOptions& options, CommandTable& table) 
   AddHeapCommands(app, table);
   AddIoCommands(app, table);
   AddFileCommands(app, table);
+  AddDurabilityCommands(app, table);
 }
 
 namespace {

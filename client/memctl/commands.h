@@ -90,5 +90,7 @@ void AddHeapCommands(CLI::App& app, CommandTable& table);
 void AddIoCommands(CLI::App& app, CommandTable& table);
 // file put, get, cat, ls, stat, rm, truncate, create.
 void AddFileCommands(CLI::App& app, CommandTable& table);
+// durability_commands.cc: snapshot, recovery.
+void AddDurabilityCommands(CLI::App& app, CommandTable& table);
 
 }  // namespace memserver::memctl

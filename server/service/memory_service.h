@@ -122,6 +122,12 @@ class MemoryServiceImpl final : public v1::Memory::Service {
   grpc::Status SetLimits(grpc::ServerContext* context, const v1::SetLimitsRequest* request,
       v1::SetLimitsResponse* response) override;
 
+  // Snapshots and recovery (memory_service_snapshot.cc).
+  grpc::Status Snapshot(grpc::ServerContext* context, const v1::SnapshotRequest* request,
+      v1::SnapshotResponse* response) override;
+  grpc::Status GetRecovery(grpc::ServerContext* context, const v1::GetRecoveryRequest* request,
+      v1::RecoveryReport* response) override;
+
   // The file store (memory_service_files.cc).
   grpc::Status CreateFile(grpc::ServerContext* context, const v1::CreateFileRequest* request,
       v1::FileInfo* response) override;

@@ -54,6 +54,12 @@ void ToProto(const GlobalStats& in, v1::GlobalStats* out) {
   out->set_policy(in.policy);
   out->set_locked_pages(in.locked_pages);
   out->set_files(in.files);
+  out->set_snapshot_generation(in.snapshot_generation);
+  out->set_snapshot_unix_ms(in.snapshot_unix_ms);
+  out->set_snapshot_last_ms(in.snapshot_last_ms);
+  out->set_snapshot_last_pages(in.snapshot_last_pages);
+  out->set_snapshot_last_failed(in.snapshot_last_failed);
+  out->set_direct_reads(in.direct_reads);
 }
 
 void ToProto(const MappingInfo& in, v1::Mapping* out) {

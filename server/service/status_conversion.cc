@@ -25,6 +25,8 @@ grpc::Status ToGrpcStatus(const Status& status) {
   detail.set_errno_name(status.errno_name());
   detail.set_fault_kind(ToProtoFaultKind(status.fault_kind()));
   detail.set_fault_address(status.fault_address());
+  detail.set_process_lost(status.process_lost());
+  detail.set_lost_unix_ms(status.lost_unix_ms());
 
   v1::RpcStatus rpc_status;
   rpc_status.set_code(static_cast<int32_t>(status.code()));

@@ -3,6 +3,7 @@
 // while the engine runs (what SIGKILL leaves: no memtable flushed, no
 // final snapshot), opened by a new engine.
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -270,8 +271,9 @@ TEST_F(SnapshotTest, WritersDuringASnapshotNeverWaitAndTheSnapshotKeepsOneInstan
   const Pid a = NewProcess("a"), b = NewProcess("b");
   const uint64_t at_a = Map(a, 64 * page()), at_b = Map(b, 64 * page());
   std::atomic<bool> stop{false};
+  std::atomic<uint64_t> rounds{0};
   std::thread writer([&] {
-    for (uint64_t n = 1; !stop.load(); ++n) {
+    for (uint64_t n = 1; !stop.load(); ++n, rounds.store(n)) {
       const std::string value(reinterpret_cast<const char*>(&n), sizeof(n));
       for (uint64_t p = 0; p < 64; p += 7) {
         WriteBytes(a, at_a + p * page(), value);
@@ -281,7 +283,14 @@ TEST_F(SnapshotTest, WritersDuringASnapshotNeverWaitAndTheSnapshotKeepsOneInstan
       }
     }
   });
+  auto wait_rounds = [&](uint64_t n) {  // bounded: the writer makes progress or the test fails
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (rounds.load() < n && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    EXPECT_GE(rounds.load(), n);
+  };
+  wait_rounds(3);
   for (int i = 0; i < 20; ++i) TakeSnapshot();
+  wait_rounds(rounds.load() + 2);  // writes went on after the last snapshot too
   stop.store(true);
   writer.join();
   Crash();
