@@ -83,7 +83,7 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
       NewReplacementPolicy(options.policy, static_cast<uint32_t>(options.memory_bytes / options.page_size), &policy));
   std::unique_ptr<Engine> e(new Engine(options, std::move(store)));
   e->pager_ = std::make_unique<Pager>(options, e->store_.get(), std::move(policy));
-  MEMSERVER_RETURN_IF_ERROR(FileStore::Open(e->store_.get(), e->pager_.get(), &e->files_));
+  MEMSERVER_RETURN_IF_ERROR(FileStore::Open(e->store_.get(), e->pager_.get(), &e->ledger_, &e->files_));
   // truncate(2) discards private copies of the pages it cuts, in every
   // process that maps the file privately.
   e->files_->SetTruncateListener([raw = e.get()](const MemoryObject* object, uint64_t from_index) {
@@ -92,6 +92,7 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
   // A checkpoint of a graceful shutdown brings the processes back; swap of
   // a crashed run is discarded and its processes reported lost.
   MEMSERVER_RETURN_IF_ERROR(e->Restore());
+  e->ChargeRestoredProcesses();
   MEMSERVER_RETURN_IF_ERROR(e->store_->Put(storage::Space::kMeta, "run/active", "1"));
   MEMSERVER_RETURN_IF_ERROR(e->store_->Flush());
   e->lease_thread_ = std::thread([raw = e.get()] { raw->LeaseLoop(); });
@@ -99,11 +100,20 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
   return Status::OK();
 }
 
+Status Engine::NoSuchProcess(Pid pid) { return Status::NotFound(fmt::format("no process with pid {}", pid)); }
+
 Status Engine::Lookup(Pid pid, std::shared_ptr<Process>* process) const {
   std::shared_lock<std::shared_mutex> l(processes_mu_);
   auto it = processes_.find(pid);
-  if (it == processes_.end()) return Status::NotFound(fmt::format("no process with pid {}", pid));
+  if (it == processes_.end()) return NoSuchProcess(pid);
   *process = it->second;
+  return Status::OK();
+}
+
+Status Engine::ProcessOwner(Pid pid, std::string* owner) const {
+  std::shared_ptr<Process> p;
+  MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
+  *owner = p->owner();
   return Status::OK();
 }
 
@@ -115,14 +125,30 @@ std::vector<std::shared_ptr<Process>> Engine::Snapshot() const {
   return procs;
 }
 
-Status Engine::AddProcess(Pid parent, const std::string& name, std::shared_ptr<Process>* process) {
+std::shared_ptr<Process> Engine::NewProcess(Pid pid, Pid parent, const std::string& name, const std::string& owner) {
+  auto p = std::make_shared<Process>(pid, parent, name, options_, pager_.get(), owner);
+  p->mm().SetLockAccount(ledger_.Account(owner));
+  return p;
+}
+
+void Engine::ChargeRestoredProcesses() {
+  for (const std::shared_ptr<Process>& p : Snapshot()) ledger_.Account(p->owner())->ForceCharge(TenantResource::kProcesses, 1);
+}
+
+Status Engine::AddProcess(Pid parent, const std::string& name, const std::string& owner,
+                          std::shared_ptr<Process>* process) {
+  MEMSERVER_RETURN_IF_ERROR(ValidateOwner(owner));
+  TenantAccount* account = ledger_.Account(owner);
+  MEMSERVER_RETURN_IF_ERROR(account->Charge(TenantResource::kProcesses, 1));
   std::unique_lock<std::shared_mutex> l(processes_mu_);
   if (processes_.size() >= options_.max_processes) {
+    l.unlock();
+    account->Release(TenantResource::kProcesses, 1);
     return Status::ResourceExhausted(
         fmt::format("the server already hosts {} processes (its limit)", options_.max_processes), "EAGAIN");
   }
   Pid id = next_pid_++;
-  *process = std::make_shared<Process>(id, parent, name, options_, pager_.get());
+  *process = NewProcess(id, parent, name, owner);
   processes_.emplace(id, *process);
   l.unlock();
   // Remembered so that a crash can name the processes it lost.
@@ -134,8 +160,12 @@ Status Engine::AddProcess(Pid parent, const std::string& name, std::shared_ptr<P
 }
 
 Status Engine::CreateProcess(const std::string& name, Pid* pid, uint64_t lease_ms) {
+  return CreateProcess(name, pid, lease_ms, std::string());
+}
+
+Status Engine::CreateProcess(const std::string& name, Pid* pid, uint64_t lease_ms, const std::string& owner) {
   std::shared_ptr<Process> p;
-  MEMSERVER_RETURN_IF_ERROR(AddProcess(0, name, &p));
+  MEMSERVER_RETURN_IF_ERROR(AddProcess(0, name, owner, &p));
   if (lease_ms > 0) {
     p->SetLease(lease_ms, std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now().time_since_epoch()).count());
@@ -159,7 +189,7 @@ Status Engine::RenewLease(Pid pid, uint64_t* lease_ms) {
 Status Engine::Fork(Pid parent, Pid* child) {
   std::shared_ptr<Process> p, c;
   MEMSERVER_RETURN_IF_ERROR(Lookup(parent, &p));
-  MEMSERVER_RETURN_IF_ERROR(AddProcess(parent, p->name(), &c));
+  MEMSERVER_RETURN_IF_ERROR(AddProcess(parent, p->name(), p->owner(), &c));
   Status s = p->mm().ForkInto(&c->mm());
   // The child inherits the malloc heap's bookkeeping with its memory.
   if (s.ok() && !c->heap().Import(p->heap().Export())) s = Status::Internal("could not copy the heap state");
@@ -175,15 +205,15 @@ Status Engine::Exec(Pid pid, const std::string& path, ExecImage* image) {
   std::shared_ptr<Process> p;
   MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
   std::shared_ptr<MemoryObject> object;
-  MEMSERVER_RETURN_IF_ERROR(files_->OpenObject(path, &object));
+  MEMSERVER_RETURN_IF_ERROR(files_->OpenObject(p->owner(), path, &object));
   FileInfo info;
-  MEMSERVER_RETURN_IF_ERROR(files_->Stat(path, &info));
+  MEMSERVER_RETURN_IF_ERROR(files_->Stat(p->owner(), path, &info));
   if (info.size > options_.max_exec_bytes) {
     return Status::InvalidArgument(
         fmt::format("'{}' is {} bytes; exec loads at most {}", path, info.size, options_.max_exec_bytes), "E2BIG");
   }
   std::string bytes;
-  MEMSERVER_RETURN_IF_ERROR(files_->Read(path, 0, info.size, &bytes));
+  MEMSERVER_RETURN_IF_ERROR(files_->Read(p->owner(), path, 0, info.size, &bytes));
   ElfImage elf;
   MEMSERVER_RETURN_IF_ERROR(ParseElfImage(bytes, p->mm().top() - AddressSpace::kStackReserve, options_.page_size, &elf));
   p->heap().Reset();
@@ -195,10 +225,11 @@ Status Engine::Exit(Pid pid) {
   {
     std::unique_lock<std::shared_mutex> l(processes_mu_);
     auto it = processes_.find(pid);
-    if (it == processes_.end()) return Status::NotFound(fmt::format("no process with pid {}", pid));
+    if (it == processes_.end()) return NoSuchProcess(pid);
     p = std::move(it->second);
     processes_.erase(it);
   }
+  ledger_.Account(p->owner())->Release(TenantResource::kProcesses, 1);
   p->mm().Teardown();  // waits for calls in flight on this process
   std::string key("live/");
   for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((pid >> (8 * i)) & 0xff));
@@ -220,6 +251,7 @@ Status Engine::GetProcessStats(Pid pid, ProcessStats* stats) {
   MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
   stats->pid = pid;
   stats->name = p->name();
+  stats->owner = p->owner();
   p->mm().FillStats(stats);
   auto mappers = CountMappers();
   stats->usage = MemoryUsage();
@@ -251,6 +283,7 @@ std::vector<ProcessStats> Engine::ListProcesses() {
     ProcessStats s;
     s.pid = p->pid();
     s.name = p->name();
+    s.owner = p->owner();
     p->mm().FillStats(&s);
     for (const MappingInfo& m : p->mm().Mappings([&](Page* page) {
            auto it = mappers.find(page);
@@ -271,6 +304,10 @@ GlobalStats Engine::GetGlobalStats() const {
   g.processes = processes_.size();
   return g;
 }
+
+void Engine::SetTenantQuotas(const std::map<std::string, TenantQuota>& quotas) { ledger_.SetQuotas(quotas); }
+
+std::vector<TenantUsage> Engine::TenantUsages() const { return ledger_.Usage(); }
 
 Status Engine::CheckInvariants() {
   pager_->Drain();  // background reclaim holds transient page references

@@ -43,6 +43,8 @@
 
 namespace memserver {
 
+class TenantAccount;
+
 // One PT_LOAD segment of an executable, already validated (elf_image.h).
 struct LoadSegment {
   uint64_t vaddr = 0;   // virtual address of the first byte (load bias applied)
@@ -67,6 +69,12 @@ class AddressSpace {
   ~AddressSpace();  // Teardown() if not done
   AddressSpace(const AddressSpace&) = delete;
   AddressSpace& operator=(const AddressSpace&) = delete;
+
+  // The owner's account that locked bytes are charged to (its max_locked
+  // quota), besides the server-wide mlock cap; null: none. Borrowed (the
+  // engine's ledger outlives every process). Set before the first call
+  // that can lock memory, once.
+  void SetLockAccount(TenantAccount* account) { lock_account_ = account; }
 
   // `file` is the object to map when args.flags lacks kMapAnonymous.
   Status Mmap(const MmapArgs& args, std::shared_ptr<MemoryObject> file, uint64_t* addr);
@@ -185,6 +193,14 @@ class AddressSpace {
   Status PopulateLocked(const Vma& vma, uint64_t start, uint64_t end);
   Status SyncObjectRangeLocked(const Vma& vma, uint64_t start, uint64_t end);
 
+  // --- lock_budget.cc: locked memory's two bounds ---
+  // Reserves `pages` of locked memory in the owner's account (max_locked)
+  // and then in the pager's server-wide cap; false, reserving nothing, when
+  // either refuses, with *why (when non-null) the error naming which.
+  // ReleaseLockBudget gives back what a successful reserve took.
+  bool ReserveLockBudget(uint64_t pages, Status* why = nullptr);
+  void ReleaseLockBudget(uint64_t pages);
+
   const EngineOptions options_;
   Pager* const pager_;
   const unsigned page_shift_;
@@ -200,6 +216,7 @@ class AddressSpace {
   uint64_t brk_ = 0;           // GUARDED_BY(mm_lock_)
   uint64_t locked_bytes_ = 0;  // GUARDED_BY(mm_lock_): bytes of kVmLocked mappings
   bool lock_future_ = false;   // GUARDED_BY(mm_lock_): mlockall(MCL_FUTURE)
+  TenantAccount* lock_account_ = nullptr;  // see SetLockAccount
   FaultCounters faults_;
   // Readahead state (a heuristic: relaxed, races only cost accuracy): the
   // vpn a sequential run's next major fault would hit, and the last window.
