@@ -41,7 +41,7 @@ Status Authenticator::Authenticate(const grpc::ServerContextBase& context, Calle
     return Status::Unauthenticated(
         "this server requires a bearer token: send `authorization: Bearer TOKEN` metadata "
         "(memctl and memload: --token-file FILE or MEMSERVER_TOKEN; the client library: "
-        "ClientOptions::token)");
+        "ClientOptions::connection.token)");
   }
   std::string_view token = authorization.substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
