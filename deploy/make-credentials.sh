@@ -4,28 +4,33 @@
 # --tls-client-ca, mutual TLS), one bearer token per tenant and the tenants
 # file holding their SHA-256 (never the tokens).
 #
-#   deploy/make-credentials.sh OUTDIR [--tenants "app ops:admin"] [--hosts "localhost,memserver,127.0.0.1"]
+#   deploy/make-credentials.sh OUTDIR [--tenants "app ops:admin"] [--hosts "localhost,memserverd,127.0.0.1"]
+#                                     [--uid UID] [--days N]
 #
 # OUTDIR gets ca.pem ca.key server.pem server.key client.pem client.key
 # tenants.toml and tokens/NAME.token (mode 600). An existing OUTDIR file is
-# never overwritten (run it on an empty directory). The server then runs with
+# never overwritten (run it on an empty directory). --uid UID (as root) gives
+# the keys and tokens to that user, e.g. 10001, the image's memserver user,
+# for a directory mounted into containers. The server then runs with
 #   memserverd --tls-cert OUTDIR/server.pem --tls-key OUTDIR/server.key --tenants OUTDIR/tenants.toml
 # and clients with
 #   memctl --tls-ca OUTDIR/ca.pem --token-file OUTDIR/tokens/app.token ps
 # Needs only the openssl command (Debian's openssl package).
 set -euo pipefail
 
-usage() { echo "usage: $0 OUTDIR [--tenants \"app ops:admin\"] [--hosts \"localhost,127.0.0.1\"] [--days N]" >&2; exit 2; }
+usage() { echo "usage: $0 OUTDIR [--tenants \"app ops:admin\"] [--hosts \"localhost,127.0.0.1\"] [--uid UID] [--days N]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 out=$1; shift
 tenants="app ops:admin"
-hosts="localhost,memserver,127.0.0.1,::1"
+hosts="localhost,memserverd,memserver,127.0.0.1,::1"
 days=825
+uid=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --tenants) tenants=$2; shift 2 ;;
     --hosts) hosts=$2; shift 2 ;;
     --days) days=$2; shift 2 ;;
+    --uid) uid=$2; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -90,4 +95,6 @@ done
 # Certificates and the tenants file are public; keys and tokens are not.
 chmod 644 "$out/ca.pem" "$out/server.pem" "$out/client.pem" "$out/tenants.toml"
 chmod 600 "$out"/*.key "$out"/tokens/*.token
+chmod 755 "$out" "$out/tokens"
+[ -n "$uid" ] && chown "$uid" "$out"/*.key "$out"/tokens/*.token
 echo "made in $out: ca.pem, server.pem/.key (for $hosts), client.pem/.key, tenants.toml, tokens/{$(echo "$tenants" | sed 's/:admin//g; s/ /,/g')}.token"

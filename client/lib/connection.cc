@@ -108,9 +108,9 @@ void AddConnectionFlags(CLI::App& app, ConnectionFlags* flags, bool as_tenant) {
   app.add_option("--tls-ca", flags->tls_ca, "PEM CA that signed the server's certificate; implies --tls "
                                             "[env MEMSERVER_TLS_CA]")
       ->type_name("FILE");
-  app.add_option("--tls-cert", flags->tls_cert, "PEM client certificate, for mutual TLS [env MEMSERVER_TLS_CERT]")
+  app.add_option("--tls-cert", flags->tls_cert, "PEM client certificate, for mutual TLS [env MEMSERVER_TLS_CLIENT_CERT]")
       ->type_name("FILE");
-  app.add_option("--tls-key", flags->tls_key, "PEM key of --tls-cert [env MEMSERVER_TLS_KEY]")->type_name("FILE");
+  app.add_option("--tls-key", flags->tls_key, "PEM key of --tls-cert [env MEMSERVER_TLS_CLIENT_KEY]")->type_name("FILE");
   app.add_option("--tls-server-name", flags->tls_server_name,
                  "name to check in the server's certificate instead of the address's host "
                  "[env MEMSERVER_TLS_SERVER_NAME]");
@@ -131,8 +131,8 @@ ConnectionOptions ResolveConnection(const ConnectionFlags& flags,
   const std::string tls_env = pick("", "MEMSERVER_TLS");
   o.tls = flags.tls || tls_env == "1" || tls_env == "true";
   o.tls_ca_file = pick(flags.tls_ca, "MEMSERVER_TLS_CA");
-  o.tls_cert_file = pick(flags.tls_cert, "MEMSERVER_TLS_CERT");
-  o.tls_key_file = pick(flags.tls_key, "MEMSERVER_TLS_KEY");
+  o.tls_cert_file = pick(flags.tls_cert, "MEMSERVER_TLS_CLIENT_CERT");
+  o.tls_key_file = pick(flags.tls_key, "MEMSERVER_TLS_CLIENT_KEY");
   o.tls_server_name = pick(flags.tls_server_name, "MEMSERVER_TLS_SERVER_NAME");
   o.as_tenant = pick(flags.as_tenant, "MEMSERVER_AS_TENANT");
   const std::string token_file = pick(flags.token_file, "MEMSERVER_TOKEN_FILE");

@@ -12,10 +12,12 @@
 // TLS (gRPC refuses call credentials on a plaintext channel) a client
 // interceptor adds the same metadata, for development servers on loopback.
 // The programs take --tls-ca, --tls-cert, --tls-key, --tls-server-name and
-// --token-file, or the variables MEMSERVER_TLS_CA, MEMSERVER_TLS_CERT,
-// MEMSERVER_TLS_KEY, MEMSERVER_TLS_SERVER_NAME, MEMSERVER_TOKEN and
-// MEMSERVER_TOKEN_FILE (a flag wins over its variable); never a token on the
-// command line, where `ps` would show it.
+// --token-file, or the variables MEMSERVER_TLS (1: TLS with the system's
+// CAs), MEMSERVER_TLS_CA, MEMSERVER_TLS_CLIENT_CERT, MEMSERVER_TLS_CLIENT_KEY
+// (not _TLS_CERT/_TLS_KEY: those are memserverd's own certificate),
+// MEMSERVER_TLS_SERVER_NAME, MEMSERVER_TOKEN and MEMSERVER_TOKEN_FILE (a
+// flag wins over its variable); never a token on the command line, where
+// `ps` would show it.
 #pragma once
 
 #include <functional>

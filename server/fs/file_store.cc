@@ -208,6 +208,13 @@ Status FileStore::Write(const std::string& owner, const std::string& path, uint6
   TenantAccount* account = nullptr;
   Status s = Lookup(key, &object, &account);
   if (s.code() == StatusCode::kNotFound) {
+    // A write the quota refuses must not leave the file it would create.
+    TenantAccount* owner_account = ledger_->Account(owner);
+    const uint64_t limit = owner_account->limit(TenantResource::kFileBytes);
+    if (limit != kUnlimited && offset <= kMaxFileSize && data.size() <= kMaxFileSize - offset) {
+      MEMSERVER_RETURN_IF_ERROR(owner_account->Charge(TenantResource::kFileBytes, offset + data.size()));
+      owner_account->Release(TenantResource::kFileBytes, offset + data.size());
+    }
     FileInfo created;
     s = Create(owner, path, false, &created);
     if (s.code() == StatusCode::kAlreadyExists) s = Status::OK();  // raced with another creator

@@ -13,6 +13,7 @@
 #include <cctype>
 #include <climits>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -24,6 +25,7 @@
 #include "server/metrics/engine_collector.h"
 #include "server/service/auth.h"
 #include "server/metrics/http_server.h"
+#include "server/metrics/tenant_collector.h"
 #include "server/service/health_service.h"
 #include "server/service/memory_service.h"
 #include "server/service/rpc_metrics.h"
@@ -189,9 +191,32 @@ Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* serv
   std::shared_ptr<prometheus::Registry> registry;
   if (!options.metrics_listen_address.empty()) {
     registry = std::make_shared<prometheus::Registry>();
+    // The metrics port speaks TLS whenever the gRPC port does.
+    metrics::MetricsTls tls;
+    if (!options.tls_cert_file.empty()) {
+      MEMSERVER_RETURN_IF_ERROR(ReadPem(options.tls_cert_file, "TLS certificate", &tls.cert_pem));
+      MEMSERVER_RETURN_IF_ERROR(ReadPem(options.tls_key_file, "TLS private key", &tls.key_pem));
+    }
     MEMSERVER_RETURN_IF_ERROR(
-        metrics::MetricsServer::Start(options.metrics_listen_address, registry, &s->metrics_));
+        metrics::MetricsServer::Start(options.metrics_listen_address, registry, tls, &s->metrics_));
     s->metrics_->RegisterCollectable(metrics::NewEngineCollector(s->engine_.get()));
+    // Every tenant of the current table, with what it holds open now.
+    s->metrics_->RegisterCollectable(metrics::NewTenantCollector(
+        s->engine_.get(), [auth = s->auth_.get(), limiter = s->limiter_.get()] {
+          std::map<std::string, metrics::TenantOpenCounts> out;
+          if (std::shared_ptr<const TenantTable> table = auth->tenants()) {
+            for (const TenantSpec& t : table->tenants()) {
+              out[t.name] = metrics::TenantOpenCounts{0, 0, t.max_calls, t.max_streams};
+            }
+          }
+          for (const auto& [name, open] : limiter->TenantCounts()) {
+            if (auto it = out.find(name); it != out.end()) {
+              it->second.calls = open.calls;
+              it->second.streams = open.streams;
+            }
+          }
+          return out;
+        }));
     s->metrics_port_ = s->metrics_->port();
   }
 
