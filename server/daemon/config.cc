@@ -125,6 +125,9 @@ std::vector<std::pair<std::string, CLI::Option*>> AddOptions(CLI::App& app, Daem
   add("max-streams", server.limits.max_streams, "most AccessStreams open on the whole server")
       ->check(CLI::Range(1u, 1u << 24))
       ->capture_default_str();
+  add("max-files", server.engine.max_files, "most files in the file store, all tenants together")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32))
+      ->capture_default_str();
   add("stream-threads", server.stream_threads,
       "threads that run AccessStream batches (0: two per core, at least 4)")
       ->check(CLI::Range(0u, 1024u))

@@ -38,8 +38,8 @@ Status ValidateOptions(const EngineOptions& o) {
   if (o.mmap_min_addr % o.page_size != 0 || o.mmap_min_addr >= (1ull << o.address_bits) / 8) {
     return Status::InvalidArgument("mmap_min_addr must be page-aligned and below the heap");
   }
-  if (o.max_processes == 0 || o.max_mappings == 0) {
-    return Status::InvalidArgument("max_processes and max_mappings must be positive");
+  if (o.max_processes == 0 || o.max_mappings == 0 || o.max_files == 0) {
+    return Status::InvalidArgument("max_processes, max_mappings and max_files must be positive");
   }
   if (o.max_locked_percent > 100) return Status::InvalidArgument("max_locked_percent must be at most 100");
   if (o.readahead_max_pages > EngineOptions::kMaxReadaheadPages) {
@@ -84,6 +84,7 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
   std::unique_ptr<Engine> e(new Engine(options, std::move(store)));
   e->pager_ = std::make_unique<Pager>(options, e->store_.get(), std::move(policy));
   MEMSERVER_RETURN_IF_ERROR(FileStore::Open(e->store_.get(), e->pager_.get(), &e->ledger_, &e->files_));
+  e->files_->SetMaxFiles(options.max_files);
   // truncate(2) discards private copies of the pages it cuts, in every
   // process that maps the file privately.
   e->files_->SetTruncateListener([raw = e.get()](const MemoryObject* object, uint64_t from_index) {

@@ -161,6 +161,12 @@ Status FileStore::Create(const std::string& owner, const std::string& path, bool
         fmt::format("cannot create '{}': all {} inode numbers of this store have been used", path, kMaxInode),
         "ENOSPC");
   }
+  if (files_.size() >= max_files_) {
+    return Status::ResourceExhausted(
+        fmt::format("cannot create '{}': the file store holds {} files, the server's limit (memserverd --max-files)",
+                    path, files_.size()),
+        "ENOSPC");
+  }
   TenantAccount* account = ledger_->Account(owner);
   MEMSERVER_RETURN_IF_ERROR(account->Charge(TenantResource::kFiles, 1));
   const uint32_t number = next_inode_++;

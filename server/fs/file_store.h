@@ -88,6 +88,9 @@ class FileStore {
   size_t count();
 
   static Status ValidatePath(const std::string& path);
+  // Most files, all owners together (EngineOptions::max_files); past it
+  // Create is RESOURCE_EXHAUSTED [ENOSPC]. Set before any call.
+  void SetMaxFiles(uint64_t max_files) { max_files_ = max_files; }
 
   // Called when a truncation shrank a file, with the file's page cache and
   // the first page index wholly cut, after every FileStore and object lock
@@ -119,6 +122,7 @@ class FileStore {
   std::mutex mu_;
   std::map<Key, Inode> files_;          // GUARDED_BY(mu_)
   uint32_t next_inode_ = 1;             // GUARDED_BY(mu_)
+  uint64_t max_files_ = ~0ull;
   TruncateListener truncate_listener_;  // GUARDED_BY(mu_)
 };
 

@@ -43,7 +43,9 @@ Status CallLimiter::Admit(const std::string& peer, const Caller& caller, bool st
     uint64_t& peer_n = stream ? on_peer.streams : on_peer.calls;
     uint64_t& tenant_n = stream ? of_tenant.streams : of_tenant.calls;
     Status refused;
-    if (peer_n >= peer_max) {
+    if (closed_) {
+      refused = Status::Unavailable("the server is shutting down; reconnect and retry");
+    } else if (peer_n >= peer_max) {
       refused = Status::ResourceExhausted(
           fmt::format("this connection already has {} {} (memserverd --max-{}-per-connection); "
                       "wait for some to end or open another connection",
@@ -68,6 +70,7 @@ Status CallLimiter::Admit(const std::string& peer, const Caller& caller, bool st
     }
     ++peer_n;
     ++tenant_n;
+    ++open_;
     if (stream) ++streams_;
   }
   ticket->Reset();
@@ -90,6 +93,17 @@ void CallLimiter::Release(const std::string& peer, const std::string& tenant, bo
   drop(by_peer_, peer);
   drop(by_tenant_, tenant);
   if (stream && streams_ > 0) --streams_;
+  if (open_ > 0 && --open_ == 0) idle_cv_.notify_all();
+}
+
+void CallLimiter::Close() {
+  std::lock_guard<std::mutex> l(mu_);
+  closed_ = true;
+}
+
+bool CallLimiter::WaitUntilIdle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> l(mu_);
+  return idle_cv_.wait_until(l, deadline, [this] { return open_ == 0; });
 }
 
 std::map<std::string, OpenCounts> CallLimiter::TenantCounts() const {

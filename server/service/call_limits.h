@@ -22,6 +22,8 @@
 // Thread-safety: everything is thread-safe; mu_ is a leaf lock.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -75,6 +77,13 @@ class CallLimiter {
   Status AdmitCall(const std::string& peer, const Caller& caller, Ticket* ticket);
   Status AdmitStream(const std::string& peer, const Caller& caller, Ticket* ticket);
 
+  // Shutdown: from now on every Admit is UNAVAILABLE ("shutting down"), and
+  // WaitUntilIdle returns once what was admitted has ended (or at
+  // `deadline`; false then). Server::Shutdown uses it to let calls in flight
+  // finish and then close every connection at once, idle ones included.
+  void Close();
+  bool WaitUntilIdle(std::chrono::steady_clock::time_point deadline);
+
   const CallLimits& limits() const { return limits_; }
   // Per tenant ("" without tenants), what is open now.
   std::map<std::string, OpenCounts> TenantCounts() const;
@@ -89,6 +98,9 @@ class CallLimiter {
   std::unordered_map<std::string, OpenCounts> by_peer_;    // GUARDED_BY(mu_)
   std::unordered_map<std::string, OpenCounts> by_tenant_;  // GUARDED_BY(mu_)
   uint64_t streams_ = 0;                                   // GUARDED_BY(mu_)
+  uint64_t open_ = 0;                                      // GUARDED_BY(mu_): calls + streams
+  bool closed_ = false;                                    // GUARDED_BY(mu_)
+  std::condition_variable idle_cv_;                        // open_ reached 0
 };
 
 }  // namespace memserver::service

@@ -305,14 +305,18 @@ Status Server::Shutdown(std::chrono::milliseconds grace) {
   // are refused, which a balancer also reads as unhealthy.)
   if (health_ != nullptr) health_->BeginShutdown();
   if (grpc_server_ != nullptr) {
-    // An AccessStream idles in a blocking read between batches; only a
-    // cancellation ends it. Cancel the open streams (a batch being applied
-    // completes) and refuse new ones, so they do not hold shutdown for the
-    // whole grace period.
+    // New calls are refused (UNAVAILABLE) from here on. An AccessStream
+    // idles in a read between batches; only a cancellation ends it: cancel
+    // the open streams (a batch being applied completes).
+    limiter_->Close();
     service_->CancelStreams();
-    // Stops accepting calls; in-flight calls run to completion until the
-    // deadline, then are cancelled. Returns once no handler is running.
-    grpc_server_->Shutdown(std::chrono::system_clock::now() + grace);
+    // The calls in flight finish, up to the grace period...
+    limiter_->WaitUntilIdle(std::chrono::steady_clock::now() + grace);
+    // ...and then gRPC stops at once: a deadline already past cancels what
+    // is left and closes every connection, so an idle client connection (or
+    // one that never finished its handshake) does not hold the exit until
+    // the deadline. Returns once no handler is running.
+    grpc_server_->Shutdown(std::chrono::system_clock::now());
     grpc_server_->Wait();
   }
   grpc_server_.reset();

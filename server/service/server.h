@@ -119,8 +119,9 @@ class Server {
   size_t open_streams() const;
   size_t health_watchers() const;
 
-  // Turns health checks to NOT_SERVING, stops accepting calls, lets
-  // in-flight calls finish (up to `grace`, then cancels them), stops the
+  // Turns health checks to NOT_SERVING, refuses new calls (UNAVAILABLE),
+  // lets in-flight calls finish (up to `grace`, then cancels them), closes
+  // every connection (idle ones do not delay it), stops the
   // metrics server, checkpoints the engine (Engine::Checkpoint: the next
   // Start on the same data_dir serves the same processes), and closes the
   // engine and RocksDB. Returns the checkpoint's error, if any; the engine is

@@ -9,7 +9,11 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -558,6 +562,27 @@ TEST_F(TenantsE2eTest, AnErrorEchoingALongPathReachesADefaultClient) {
   EXPECT_EQ(o.code, grpc::StatusCode::NOT_FOUND) << o.message;
   EXPECT_LE(o.message.size(), 1024u);
   EXPECT_EQ(o.errno_name, "ENOENT");
+}
+
+// An idle client connection (an HTTP/2 one that made a call, and a TCP one
+// that never spoke) does not hold SIGTERM's exit for long.
+TEST_F(TenantsE2eTest, IdleClientConnectionsDoNotDelaySigterm) {
+  auto alice = Stub("alice");
+  ASSERT_EQ(Call(*alice, &v1::Memory::Stub::ListProcesses, v1::ListProcessesRequest()).code, grpc::StatusCode::OK);
+  const int raw = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(raw, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(daemon_->port()));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(raw, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(daemon_->Stop(SIGTERM), 0);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  EXPECT_LT(took, std::chrono::seconds(3)) << "SIGTERM to exit took " << took.count() << " ms";
+  std::printf("[ figures  ] SIGTERM to exit with two idle client connections: %lld ms\n",
+              static_cast<long long>(took.count()));
+  close(raw);
 }
 
 }  // namespace

@@ -64,7 +64,10 @@ TEST_F(DaemonConfigTest, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(config_.log_level, "info");
   EXPECT_EQ(config_.log_format, LogFormat::kText);
   EXPECT_EQ(config_.server.engine.readahead_max_pages, 32u);
-  EXPECT_EQ(effective_.size(), 13u);
+  EXPECT_EQ(effective_.size(), 23u);
+  EXPECT_TRUE(config_.tenants_file.empty());
+  EXPECT_TRUE(config_.server.tls_cert_file.empty());
+  EXPECT_FALSE(config_.server.insecure);
   for (const EffectiveOption& e : effective_) EXPECT_EQ(e.source, Source::kDefault) << e.name;
   EXPECT_EQ(Effective("memory").value, "256MiB");
 }

@@ -147,10 +147,30 @@ TEST(ServerStartTest, AddressOfAnotherMachineIsUnavailable) {
   TempDir dir;
   ServerOptions options = TestServerOptions(dir.path());
   options.listen_address = "192.0.2.1:0";  // TEST-NET-1: never local; bind fails at once
+  options.insecure = true;  // past the refusal of an open non-loopback address, to the bind
   std::unique_ptr<Server> server;
   Status s = Server::Start(options, &server);
   EXPECT_EQ(s.code(), memserver::StatusCode::kUnavailable) << s.ToString();
   EXPECT_EQ(server, nullptr);
+}
+
+TEST(ServerStartTest, OpenNonLoopbackAddressIsRefusedNamingWhatToConfigure) {
+  TempDir dir;
+  ServerOptions options = TestServerOptions(dir.path());
+  options.listen_address = "0.0.0.0:0";
+  std::unique_ptr<Server> server;
+  Status s = Server::Start(options, &server);
+  EXPECT_EQ(s.code(), memserver::StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("--tls-cert"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("--tenants"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("--insecure"), std::string::npos) << s.ToString();
+  EXPECT_EQ(server, nullptr);
+  EXPECT_TRUE(IsLoopbackAddress("127.0.0.1:1"));
+  EXPECT_TRUE(IsLoopbackAddress("[::1]:1"));
+  EXPECT_TRUE(IsLoopbackAddress("localhost:1"));
+  EXPECT_TRUE(IsLoopbackAddress("unix:/tmp/s"));
+  EXPECT_FALSE(IsLoopbackAddress("10.0.0.1:1"));
+  EXPECT_FALSE(IsLoopbackAddress("[::]:1"));
 }
 
 TEST(ServerStartTest, DataDirectoryThatCannotBeCreatedFails) {
