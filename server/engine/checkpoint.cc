@@ -7,7 +7,8 @@
 //   live/<be64 pid>     name of every live process (WAL, not synced): after
 //                       a crash, the processes that could not be restored
 //   ckpt/meta           version, next pid, number of processes
-//   ckpt/proc/<be64>    parent, name, lease, address space record, heap
+//   ckpt/proc/<be64>    parent, name, lease, address space record, heap, owner
+//                       (the owner last: a record without it is owner "")
 //   ckpt/shm/<be64 id>  shared anonymous object: size and pages
 // Page content is in Space::kSwap under the page id (the checkpoint writes
 // every dirty page out first). After a restore, ckpt/* is deleted: from then
@@ -103,6 +104,7 @@ Status Engine::Checkpoint() {
     EncodeAddressSpace(records[i], &as);
     coding::PutString(&v, as);
     coding::PutString(&v, procs[i]->heap().Export());
+    coding::PutString(&v, procs[i]->owner());
     values.push_back(std::move(v));
     wb.Put(storage::Space::kMeta, Key("ckpt/proc/", procs[i]->pid()), values.back());
   }
@@ -178,16 +180,18 @@ Status Engine::Restore() {
   const int64_t now = NowMs();
   MEMSERVER_RETURN_IF_ERROR(store_->Scan(storage::Space::kMeta, "ckpt/proc/", [&](std::string_view key, std::string_view v) {
     uint64_t parent, lease;
-    std::string name, as, heap;
+    std::string name, as, heap, owner;
     AddressSpaceRecord record;
     if (key.size() != 18 || !coding::GetVarint(&v, &parent) || !coding::GetString(&v, &name) ||
         !coding::GetVarint(&v, &lease) || !coding::GetString(&v, &as) || !coding::GetString(&v, &heap) ||
+        (!v.empty() && !coding::GetString(&v, &owner)) || !ValidateOwner(owner).ok() ||
         !DecodeAddressSpace(as, &record)) {
       inner = Corrupt("bad process record");
       return false;
     }
     const Pid pid = keys::ReadBE(key, 10, 8);
-    auto p = std::make_shared<Process>(pid, parent, name, options_, pager_.get());
+    // Its owner's account is charged the locks Import takes again.
+    auto p = NewProcess(pid, parent, name, owner);
     inner = p->mm().Import(record, page, object);
     if (inner.ok() && !p->heap().Import(heap)) inner = Corrupt("bad heap record");
     if (!inner.ok()) return false;

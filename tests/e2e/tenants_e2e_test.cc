@@ -8,7 +8,10 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -562,6 +565,86 @@ TEST_F(TenantsE2eTest, AnErrorEchoingALongPathReachesADefaultClient) {
   EXPECT_EQ(o.code, grpc::StatusCode::NOT_FOUND) << o.message;
   EXPECT_LE(o.message.size(), 1024u);
   EXPECT_EQ(o.errno_name, "ENOENT");
+}
+
+// A graceful restart keeps every process's owner: alice reads her process
+// again, bob still cannot see it, and her quota counts it.
+TEST_F(TenantsE2eTest, ProcessesKeepTheirOwnerAcrossARestart) {
+  auto alice = Stub("alice");
+  const uint64_t pid = CreateProcess(*alice);
+  const uint64_t addr = Mmap(*alice, pid, 4096);
+  v1::WriteRequest write;
+  write.set_pid(pid);
+  write.set_addr(addr);
+  write.set_data("kept");
+  ASSERT_EQ(Call(*alice, &v1::Memory::Stub::Write, write).code, grpc::StatusCode::OK);
+  ASSERT_EQ(daemon_->Stop(SIGTERM), 0);
+  std::string error;
+  daemon_ = Daemon::Start(dir_.path(), ServerFlags(), {}, &error);
+  ASSERT_NE(daemon_, nullptr) << error;
+  alice = Stub("alice");
+  v1::ReadRequest read;
+  read.set_pid(pid);
+  read.set_addr(addr);
+  read.set_length(4);
+  v1::ReadResponse data;
+  Outcome o = Call(*alice, &v1::Memory::Stub::Read, read, &data);
+  ASSERT_EQ(o.code, grpc::StatusCode::OK) << o.message;
+  EXPECT_EQ(data.data(), "kept");
+  EXPECT_EQ(Call(*Stub("bob"), &v1::Memory::Stub::Read, read).code, grpc::StatusCode::NOT_FOUND);
+  v1::GetStatsResponse stats;
+  ASSERT_EQ(Call(*alice, &v1::Memory::Stub::GetStats, v1::GetStatsRequest(), &stats).code, grpc::StatusCode::OK);
+  EXPECT_EQ(stats.global().processes(), 1u);
+}
+
+// GET /metrics over TLS (OpenSSL's client, verifying the server with the
+// test CA): the body, or "" with *error set.
+std::string HttpsGet(int port, const std::string& ca_file, std::string* error) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  std::string body;
+  if (SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1) {
+    *error = "cannot load " + ca_file;
+  } else {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    BIO* bio = BIO_new_ssl_connect(ctx);
+    SSL* ssl = nullptr;
+    BIO_get_ssl(bio, &ssl);
+    const std::string host = "127.0.0.1:" + std::to_string(port);
+    BIO_set_conn_hostname(bio, host.c_str());
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");
+    if (BIO_do_connect(bio) != 1 || BIO_do_handshake(bio) != 1) {
+      *error = "TLS connection to the metrics port failed";
+    } else {
+      const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+      BIO_write(bio, request.data(), static_cast<int>(request.size()));
+      char buffer[4096];
+      for (int n; (n = BIO_read(bio, buffer, sizeof(buffer))) > 0;) body.append(buffer, n);
+    }
+    BIO_free_all(bio);
+  }
+  SSL_CTX_free(ctx);
+  return body;
+}
+
+TEST_F(TenantsE2eTest, MetricsPortSpeaksTlsAndLabelsEachTenant) {
+  test::TempDir other;
+  std::vector<std::string> flags = ServerFlags("data-metrics");
+  flags[3] = "127.0.0.1:0";  // --metrics-listen
+  std::string error;
+  auto d = Daemon::Start(other.path(), flags, {}, &error);
+  ASSERT_NE(d, nullptr) << error;
+  const std::string metrics = LoggedField(d->Log(), "memserverd listening on", "metrics");
+  ASSERT_FALSE(metrics.empty()) << d->Log();
+  const int port = std::stoi(metrics.substr(metrics.rfind(':') + 1));
+  auto alice = Stub(As("alice"), d->address());
+  CreateProcess(*alice);
+  std::string body = HttpsGet(port, creds_ + "/ca.pem", &error);
+  ASSERT_NE(body.find("200 OK"), std::string::npos) << error << body;
+  EXPECT_NE(body.find("memserver_tenant_processes{tenant=\"alice\"} 1"), std::string::npos) << body;
+  EXPECT_NE(body.find("memserver_tenant_quota{tenant=\"alice\",quota=\"max_processes\"} 3"), std::string::npos)
+      << body;
+  EXPECT_NE(body.find("memserver_tenant_calls_in_flight{tenant=\"bob\"} 0"), std::string::npos) << body;
+  EXPECT_EQ(d->Stop(SIGTERM), 0);
 }
 
 // An idle client connection (an HTTP/2 one that made a call, and a TCP one
