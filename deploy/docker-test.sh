@@ -7,15 +7,17 @@
 #  2. starts dockerd (overlay2, vfs when overlay2 fails) when no daemon answers,
 #     with its own log and pidfile;
 #  3. builds debian:bookworm locally when no registry provided it
-#     (deploy/docker/base-image.sh), then the memserver and Prometheus images;
+#     (deploy/docker/base-image.sh), then the memserver and Prometheus images,
+#     and makes fresh credentials (deploy/make-credentials.sh);
 #  4. `docker-compose up --exit-code-from memload`: memload's 5 s load against
 #     the containerised server must succeed, and memserverd, stopped by
 #     SIGTERM, must exit 0 (it checkpointed);
 #  5. starts memserverd and Prometheus again on the same volume, waits for
-#     the HEALTHCHECK to say healthy, and makes a memctl round trip from the
-#     host through the published port: write, `docker-compose restart`
-#     (graceful), read back the same bytes;
-#  6. asks Prometheus' HTTP API for a memserver metric it scraped;
+#     the HEALTHCHECK (over TLS) to say healthy, checks that a call without a
+#     token is UNAUTHENTICATED, and makes a memctl round trip from the host
+#     through the published port over TLS with tenant app's token: write,
+#     `docker-compose restart` (graceful), read back the same bytes;
+#  6. asks Prometheus' HTTP API for a memserver metric it scraped (HTTPS);
 #  7. tears down what it started (its compose project with its volume; the
 #     daemon only if it started it), also on failure or Ctrl-C.
 #
@@ -128,6 +130,13 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 export MEMSERVER_HOST_PORT=$(free_port) MEMSERVER_METRICS_HOST_PORT=$(free_port) \
   PROMETHEUS_HOST_PORT=$(free_port)
 
+# Credentials for this run (CA, certificates, tokens, tenants file), made
+# fresh and given to the image's memserver user (uid 10001).
+export MEMSERVER_CREDENTIALS="$logs/credentials"
+rm -rf "$MEMSERVER_CREDENTIALS"
+"$root/deploy/make-credentials.sh" "$MEMSERVER_CREDENTIALS" --uid 10001 >"$logs/credentials.log" 2>&1 ||
+  { cat "$logs/credentials.log" >&2; fail "deploy/make-credentials.sh"; }
+
 # ---- 4. the compose flow: a load, then a graceful stop
 say "docker-compose up --exit-code-from memload"
 compose_up=1
@@ -161,9 +170,20 @@ if [ -x "$build/client/memctl/memctl" ]; then
   memctl=("$build/client/memctl/memctl")
 else
   say "no $build/client/memctl/memctl: using the image's memctl on the host's network"
-  memctl=(docker run --rm --network host --entrypoint memctl memserver:latest)
+  memctl=(docker run --rm --network host -v "$MEMSERVER_CREDENTIALS:$MEMSERVER_CREDENTIALS:ro" \
+    --entrypoint memctl memserver:latest)
 fi
-mc() { "${memctl[@]}" --server "127.0.0.1:$MEMSERVER_HOST_PORT" "$@"; }
+mc() {
+  "${memctl[@]}" --server "127.0.0.1:$MEMSERVER_HOST_PORT" --tls-ca "$MEMSERVER_CREDENTIALS/ca.pem" \
+    --token-file "$MEMSERVER_CREDENTIALS/tokens/app.token" "$@"
+}
+# Closed by default: without a token the call is refused.
+if "${memctl[@]}" --server "127.0.0.1:$MEMSERVER_HOST_PORT" --tls-ca "$MEMSERVER_CREDENTIALS/ca.pem" ps \
+     >"$logs/no-token.log" 2>&1; then
+  fail "memctl without a token was served"
+fi
+grep -q UNAUTHENTICATED "$logs/no-token.log" || { cat "$logs/no-token.log" >&2; fail "no UNAUTHENTICATED without a token"; }
+say "a call without a token is UNAUTHENTICATED"
 message="docker-test $$ $(date +%s%N)"
 pid=$(mc create --name docker-test | tail -n 1)
 [[ "$pid" =~ ^[0-9]+$ ]] || fail "memctl create printed '$pid'"

@@ -9,7 +9,7 @@ PACKAGES=(
   librocksdb-dev libzstd-dev liblz4-dev libsnappy-dev libbz2-dev zlib1g-dev
   libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libelf-dev
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libelf-dev libtomlplusplus-dev libssl-dev openssl
   prometheus-cpp-dev prometheus
   gnuplot-nox
   python3-yaml

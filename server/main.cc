@@ -9,7 +9,9 @@
 // (server/daemon/logging.h); the first lines state the effective
 // configuration and where each value came from, then the addresses served
 // (the bound one, and the one to dial when it is a wildcard such as 0.0.0.0).
-// On SIGINT/SIGTERM it stops accepting calls, lets in-flight calls finish,
+// On SIGHUP it reloads the tenants file (--tenants): a good file replaces
+// the tenants at once (a removed tenant's calls fail from then on), a bad
+// one is logged and the old tenants stay. On SIGINT/SIGTERM it stops accepting calls, lets in-flight calls finish,
 // checkpoints every process to the data directory (the next start on it
 // serves them again) and exits. Exit codes: 0 after a clean shutdown (and
 // --help), 2 for invalid options, 1 when the server cannot start (port in
@@ -34,6 +36,7 @@
 #include "server/daemon/config.h"
 #include "server/daemon/listen_address.h"
 #include "server/daemon/logging.h"
+#include "server/daemon/tenants_file.h"
 #include "server/engine/engine.h"
 #include "server/common/byte_size.h"
 #include "server/service/server.h"
@@ -162,6 +165,7 @@ int main(int argc, char** argv) {
   sigemptyset(&shutdown_signals);
   sigaddset(&shutdown_signals, SIGINT);
   sigaddset(&shutdown_signals, SIGTERM);
+  sigaddset(&shutdown_signals, SIGHUP);  // reloads the tenants file
   pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
 
   memserver::daemon::DaemonConfig config;
@@ -176,6 +180,13 @@ int main(int argc, char** argv) {
   memserver::daemon::SetUpLogging(config.log_format, spdlog::level::from_str(config.log_level));
   LogConfiguration(config, effective);
 
+  if (!config.tenants_file.empty()) {
+    Status loaded = memserver::daemon::LoadTenantsFile(config.tenants_file, &config.server.tenants);
+    if (!loaded.ok()) {
+      spdlog::error("memserverd cannot start: {}", loaded.message());
+      return kExitBadOptions;
+    }
+  }
   const auto start_time = std::chrono::steady_clock::now();
   std::unique_ptr<Server> server;
   Status s = Server::Start(config.server, &server);
@@ -201,6 +212,12 @@ int main(int argc, char** argv) {
             {"readahead_pages", std::to_string(engine.readahead_max_pages)},
             {"snapshot_interval_ms", std::to_string(engine.snapshot_interval_ms)},
             {"metrics", MetricsAddress(*server, config.server.metrics_listen_address)},
+            {"tls", config.server.tls_cert_file.empty()
+                        ? "off"
+                        : (config.server.tls_client_ca_file.empty() ? "on" : "mutual")},
+            {"tenants", config.server.tenants == nullptr
+                            ? "off"
+                            : std::to_string(config.server.tenants->tenants().size())},
             {"start_ms", std::to_string(start_ms)}});
 
   LogRecovery(server->engine()->recovery());
@@ -215,7 +232,24 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = 0;
-  sigwait(&shutdown_signals, &signal_number);
+  for (;;) {
+    sigwait(&shutdown_signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    if (config.tenants_file.empty()) {
+      spdlog::info("memserverd received SIGHUP: no --tenants file to reload");
+      continue;
+    }
+    std::shared_ptr<const memserver::service::TenantTable> tenants;
+    Status reloaded = memserver::daemon::LoadTenantsFile(config.tenants_file, &tenants);
+    if (reloaded.ok()) reloaded = server->SetTenants(tenants);
+    if (!reloaded.ok()) {
+      LogEvent(spdlog::level::warn, "tenants file not reloaded: the previous tenants stay",
+               {{"error", reloaded.message()}});
+      continue;
+    }
+    LogEvent(spdlog::level::info, "tenants file reloaded",
+             {{"tenants", std::to_string(tenants->tenants().size())}, {"file", config.tenants_file}});
+  }
   spdlog::info("memserverd received {}, shutting down (in-flight calls finish)",
                signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   const auto stop_time = std::chrono::steady_clock::now();

@@ -64,7 +64,13 @@ std::string DescribeRpcError(const grpc::Status& status, const ProbeOptions& opt
 ProbeResult ProbeHealth(const ProbeOptions& options) {
   ProbeResult result;
   const std::string where = options.address + ": ";
-  auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
+  std::shared_ptr<grpc::Channel> channel;
+  try {
+    channel = client::OpenChannel(options.address, options.connection, grpc::ChannelArguments());
+  } catch (const std::exception& e) {
+    result.message = where + e.what();
+    return result;
+  }
   auto stub = grpc::health::v1::Health::NewStub(channel);
 
   grpc::ClientContext context;

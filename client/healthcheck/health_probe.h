@@ -12,6 +12,8 @@
 #include <chrono>
 #include <string>
 
+#include "client/lib/connection.h"
+
 namespace memserver::healthcheck {
 
 struct ProbeOptions {
@@ -21,6 +23,9 @@ struct ProbeOptions {
   std::string service;
   // Deadline of the whole check, connection included. Default: 2 s.
   std::chrono::milliseconds timeout{2000};
+  // TLS and client certificate (the health service needs no token).
+  // Default: plaintext.
+  client::ConnectionOptions connection;
 };
 
 struct ProbeResult {

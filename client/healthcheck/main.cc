@@ -1,6 +1,7 @@
 // memserver-health: asks a gRPC server's health service whether it serves.
 //
 //   memserver-health --addr 127.0.0.1:7070 [--service NAME] [--timeout 2]
+//                    [--tls-ca FILE [--tls-cert FILE --tls-key FILE]]
 //
 // Made for container HEALTHCHECKs and scripts: exit 0 when the server answers
 // SERVING, 1 when it does not (the reason on stderr), 2 on a usage error.
@@ -8,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.001, kMaxTimeoutSeconds))
       ->capture_default_str();
   app.add_flag("--verbose,-v", verbose, "print SERVING on success");
+  memserver::client::ConnectionFlags connection;
+  memserver::client::AddConnectionFlags(app, &connection);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -49,6 +53,13 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   options.timeout = std::chrono::milliseconds(std::llround(timeout_seconds * 1000));
+  try {
+    options.connection =
+        memserver::client::ResolveConnection(connection, [](const char* name) { return std::getenv(name); });
+  } catch (const std::exception& e) {
+    std::cerr << "memserver-health: " << e.what() << "\n";
+    return kExitUsage;
+  }
 
   const memserver::healthcheck::ProbeResult result = memserver::healthcheck::ProbeHealth(options);
   if (!result.healthy) {

@@ -36,7 +36,7 @@ namespace {
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const ClientOptions& options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return OpenChannel(address, options.connection, args);
 }
 
 }  // namespace
@@ -199,8 +199,9 @@ RecoveryReport Client::GetRecovery() {
   return r;
 }
 
-std::vector<ProcessStats> Client::ListProcesses() {
+std::vector<ProcessStats> Client::ListProcesses(bool all_tenants) {
   v1::ListProcessesRequest request;
+  request.set_all_tenants(all_tenants);
   v1::ListProcessesResponse response;
   stub_->Call(&v1::Memory::Stub::ListProcesses, request, &response);
   std::vector<ProcessStats> processes;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "client/lib/batch.h"
+#include "client/lib/connection.h"
 #include "client/lib/error.h"
 #include "client/lib/process.h"
 #include "client/lib/types.h"
@@ -46,13 +47,17 @@ struct ClientOptions {
   // Largest message the client accepts from the server. Must exceed the
   // server's max I/O size (4 MiB by default) plus framing. Default: 64 MiB.
   int max_receive_message_bytes = 64 << 20;
+  // TLS, client certificate and bearer token (client/lib/connection.h), for
+  // Client(address, options). Default: plaintext, no token.
+  ConnectionOptions connection;
 };
 
 class Client {
  public:
-  // Connects lazily to `address` ("host:port", any gRPC target) over an
-  // insecure channel; the first call establishes the connection and fails
-  // with UNAVAILABLE if nothing answers.
+  // Connects lazily to `address` ("host:port", any gRPC target) as
+  // options.connection says (plaintext by default); the first call
+  // establishes the connection and fails with UNAVAILABLE if nothing
+  // answers, UNAUTHENTICATED without a valid token where tenants are on.
   explicit Client(const std::string& address, ClientOptions options = {});
   // Uses an existing channel (in-process servers, custom credentials).
   explicit Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options = {});
@@ -168,8 +173,10 @@ class Client {
   // Process `pid`'s statistics and the server's, from one RPC.
   Stats GetStats(uint64_t pid);
   GlobalStats GetGlobalStats();
-  // Every live process, in the server's order.
-  std::vector<ProcessStats> ListProcesses();
+  // Every live process of the caller's tenant (of every tenant with
+  // `all_tenants`, admins only: PERMISSION_DENIED otherwise), in the
+  // server's order.
+  std::vector<ProcessStats> ListProcesses(bool all_tenants = false);
   // The mappings of `pid`, in the server's order (ascending addresses).
   std::vector<Mapping> ListMappings(uint64_t pid);
 
@@ -198,8 +205,10 @@ class Client {
   // through a mapping become bus errors), growing adds zeros.
   void TruncateFile(std::string_view path, uint64_t size);
   void DeleteFile(std::string_view path);
-  // The files whose path starts with `prefix` ("" : all), in the server's order.
-  std::vector<FileInfo> ListFiles(std::string_view prefix = {});
+  // The files whose path starts with `prefix` ("" : all), in the server's
+  // order: the caller's tenant's, or every tenant's with `all_tenants`
+  // (admins only).
+  std::vector<FileInfo> ListFiles(std::string_view prefix = {}, bool all_tenants = false);
   // Copies the local file `local_path` to `remote_path` (created, or emptied
   // when it exists) in WriteFile calls of kFileChunkBytes, and returns the
   // remote file's info. Not atomic: when a call fails the remote file holds

@@ -64,9 +64,10 @@ void Client::DeleteFile(std::string_view path) {
   stub_->Call(&v1::Memory::Stub::DeleteFile, request, &response);
 }
 
-std::vector<FileInfo> Client::ListFiles(std::string_view prefix) {
+std::vector<FileInfo> Client::ListFiles(std::string_view prefix, bool all_tenants) {
   v1::ListFilesRequest request;
   request.set_prefix(std::string(prefix));
+  request.set_all_tenants(all_tenants);
   v1::ListFilesResponse response;
   stub_->Call(&v1::Memory::Stub::ListFiles, request, &response);
   std::vector<FileInfo> files;

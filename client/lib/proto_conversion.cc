@@ -36,6 +36,7 @@ void ToProto(const Limits& limits, v1::Limits* out) {
 
 ProcessStats FromProto(const v1::ProcessStats& p) {
   ProcessStats s;
+  s.owner = p.owner();
   s.pid = p.pid();
   s.name = p.name();
   s.virtual_bytes = p.virtual_bytes();
@@ -53,6 +54,11 @@ ProcessStats FromProto(const v1::ProcessStats& p) {
 
 GlobalStats FromProto(const v1::GlobalStats& g) {
   GlobalStats s;
+  for (const v1::TenantStats& t : g.tenants()) {
+    s.tenants.push_back(GlobalStats::Tenant{t.name(), t.admin(), t.processes(), t.max_processes(), t.file_bytes(),
+                                            t.max_files(), t.files(), t.max_file_count(), t.locked_bytes(),
+                                            t.max_locked(), t.streams(), t.max_streams(), t.calls(), t.max_calls()});
+  }
   s.page_size = g.page_size();
   s.frames_total = g.frames_total();
   s.frames_free = g.frames_free();
@@ -96,6 +102,7 @@ Mapping FromProto(const v1::Mapping& m) {
 
 FileInfo FromProto(const v1::FileInfo& f) {
   FileInfo s;
+  s.owner = f.owner();
   s.path = f.path();
   s.inode = f.inode();
   s.size = f.size();

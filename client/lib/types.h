@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 #include <string>
 #include <utility>
 #include <vector>
@@ -122,6 +123,7 @@ struct Limits {
 struct ProcessStats {
   uint64_t pid = 0;
   std::string name;
+  std::string owner;          // the tenant that owns it ("" without tenants)
   uint64_t virtual_bytes = 0;  // total length of its mappings
   uint64_t mappings = 0;
   uint64_t resident_pages = 0;
@@ -159,6 +161,20 @@ struct GlobalStats {
   uint64_t snapshot_last_pages = 0;  // pages it wrote
   bool snapshot_last_failed = false; // the last attempt failed; the previous one stands
   uint64_t direct_reads = 0;         // pages read from the store with no frame to hold them
+  // Per tenant (a server with tenants): the caller's own; an admin's,
+  // every tenant's. With tenants, `processes` and `files` count the
+  // caller's. Quotas of kNoQuota are none.
+  struct Tenant {
+    std::string name;
+    bool admin = false;
+    uint64_t processes = 0, max_processes = 0;
+    uint64_t file_bytes = 0, max_files = 0;  // bytes
+    uint64_t files = 0, max_file_count = 0;
+    uint64_t locked_bytes = 0, max_locked = 0;
+    uint64_t streams = 0, max_streams = 0;
+    uint64_t calls = 0, max_calls = 0;
+  };
+  std::vector<Tenant> tenants;
 };
 
 // What a Snapshot call did (see Client::Snapshot).
@@ -192,6 +208,7 @@ struct RecoveryReport {
   std::vector<std::string> dropped;
   double restore_ms = 0;
 };
+inline constexpr uint64_t kNoQuota = ~0ull;
 
 // The answer of one GetStats call: both views taken by the same RPC.
 struct Stats {
@@ -242,6 +259,7 @@ struct FileInfo {
   uint32_t inode = 0;
   uint64_t size = 0;          // bytes
   uint64_t cached_pages = 0;  // pages of the file in the server's page cache
+  std::string owner;          // the tenant whose namespace holds it ("" without tenants)
 };
 
 }  // namespace memserver::client

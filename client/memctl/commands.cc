@@ -1,6 +1,7 @@
 #include "client/memctl/commands.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <string_view>
 
@@ -12,6 +13,8 @@ client::Client& Context::client() {
   if (!client_) {
     client::ClientOptions options;
     options.deadline = std::chrono::milliseconds(std::llround(options_.timeout_seconds * 1000));
+    options.connection =
+        client::ResolveConnection(options_.connection, [](const char* name) { return std::getenv(name); });
     client_ = std::make_unique<client::Client>(options_.server, options);
   }
   return *client_;
@@ -40,6 +43,7 @@ void AddAllCommands(CLI::App& app, GlobalOptions& options, CommandTable& table) 
   app.add_option("--timeout", options.timeout_seconds, "Deadline of each call, in seconds")
       ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
+  client::AddConnectionFlags(app, &options.connection, /*as_tenant=*/true);
   app.footer("Numbers: decimal or 0x hex. Lengths also take units: 4096, 4KiB, 1MiB.");
   AddProcessCommands(app, table);
   AddMemoryCommands(app, table);

@@ -27,6 +27,8 @@ struct GlobalOptions {
   std::string server = "127.0.0.1:7070";
   // Deadline of each RPC in seconds; --timeout. Default: 30.
   double timeout_seconds = 30;
+  // TLS, token and --as-tenant (client/lib/connection.h).
+  client::ConnectionFlags connection;
 };
 
 // What an action runs with. The connection is made on first use of client().
@@ -76,7 +78,7 @@ CLI::Option* AddPidArg(CLI::App* command, uint64_t& pid);
 // memctl on `app`, registering their actions in `table`.
 void AddAllCommands(CLI::App& app, GlobalOptions& options, CommandTable& table);
 
-// create, exit, fork, exec, stat, ps, limits.
+// create, exit, fork, exec, stat, ps, tenants, limits.
 void AddProcessCommands(CLI::App& app, CommandTable& table);
 // mmap, munmap, mprotect, mremap.
 void AddMemoryCommands(CLI::App& app, CommandTable& table);

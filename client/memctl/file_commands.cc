@@ -52,11 +52,19 @@ void AddCat(CLI::App& group, CommandTable& table) {
   });
 }
 
-void PrintFiles(std::ostream& out, const std::vector<client::FileInfo>& files) {
-  Table t({"INODE", "SIZE", "CACHED", "PATH"}, {true, true, true, false});
+void PrintFiles(std::ostream& out, const std::vector<client::FileInfo>& files, bool owners = false) {
+  std::vector<std::string> head = {"INODE", "SIZE", "CACHED", "PATH"};
+  std::vector<bool> right = {true, true, true, false};
+  if (owners) {
+    head.insert(head.begin() + 3, "OWNER");
+    right.insert(right.begin() + 3, false);
+  }
+  Table t(head, right);
   for (const client::FileInfo& f : files) {
-    t.AddRow({std::to_string(f.inode), std::to_string(f.size), std::to_string(f.cached_pages),
-              Printable(f.path, kMaxPathChars)});
+    std::vector<std::string> row = {std::to_string(f.inode), std::to_string(f.size), std::to_string(f.cached_pages),
+                                    Printable(f.path, kMaxPathChars)};
+    if (owners) row.insert(row.begin() + 3, f.owner.empty() ? "-" : Printable(f.owner, 64));
+    t.AddRow(row);
   }
   out << t.ToString();
 }
@@ -66,7 +74,11 @@ void AddLs(CLI::App& group, CommandTable& table) {
       "ls", "List the files whose path starts with PREFIX (size in bytes, cached in pages)");
   auto prefix = std::make_shared<std::string>();
   cmd->add_option("PREFIX", *prefix, "Path prefix (default: every file)")->type_name("PREFIX");
-  table.Add(cmd, [prefix](Context& ctx) { PrintFiles(ctx.out(), ctx.client().ListFiles(*prefix)); });
+  auto all = std::make_shared<bool>(false);
+  cmd->add_flag("--all-tenants,-A", *all, "every tenant's files, with an OWNER column (admins only)");
+  table.Add(cmd, [prefix, all](Context& ctx) {
+    PrintFiles(ctx.out(), ctx.client().ListFiles(*prefix, *all), *all);
+  });
 }
 
 void AddStat(CLI::App& group, CommandTable& table) {

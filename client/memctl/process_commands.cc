@@ -174,17 +174,48 @@ void AddStat(CLI::App& app, CommandTable& table) {
 
 void AddPs(CLI::App& app, CommandTable& table) {
   auto* cmd = app.add_subcommand("ps", "List the live processes with their sizes and faults");
-  table.Add(cmd, [](Context& ctx) {
+  auto all = std::make_shared<bool>(false);
+  cmd->add_flag("--all-tenants,-A", *all, "every tenant's processes, with an OWNER column (admins only)");
+  table.Add(cmd, [all](Context& ctx) {
     // Two calls, so a process created in between may show; sizes come from
     // ListProcesses alone and are consistent per process.
     uint32_t page_size = ctx.client().GetGlobalStats().page_size;
-    Table t({"PID", "NAME", "VSZ", "RSS", "SWAP", "MAPS", "MINFLT", "MAJFLT"},
-            {true, false, true, true, true, true, true, true});
-    for (const client::ProcessStats& p : ctx.client().ListProcesses()) {
-      t.AddRow({std::to_string(p.pid), Printable(p.name, 32), FormatSize(p.virtual_bytes),
-                FormatSize(p.resident_pages * page_size), FormatSize(p.swapped_pages * page_size),
-                std::to_string(p.mappings), std::to_string(p.minor_faults),
-                std::to_string(p.major_faults)});
+    std::vector<std::string> head = {"PID", "NAME", "VSZ", "RSS", "SWAP", "MAPS", "MINFLT", "MAJFLT"};
+    std::vector<bool> right = {true, false, true, true, true, true, true, true};
+    if (*all) {
+      head.insert(head.begin() + 1, "OWNER");
+      right.insert(right.begin() + 1, false);
+    }
+    Table t(head, right);
+    for (const client::ProcessStats& p : ctx.client().ListProcesses(*all)) {
+      std::vector<std::string> row = {std::to_string(p.pid), Printable(p.name, 32), FormatSize(p.virtual_bytes),
+                                      FormatSize(p.resident_pages * page_size),
+                                      FormatSize(p.swapped_pages * page_size), std::to_string(p.mappings),
+                                      std::to_string(p.minor_faults), std::to_string(p.major_faults)};
+      if (*all) row.insert(row.begin() + 1, p.owner.empty() ? "-" : Printable(p.owner, 64));
+      t.AddRow(row);
+    }
+    ctx.out() << t.ToString();
+  });
+}
+
+// "12 / 64", "12 / -" without a quota; sizes with units.
+std::string Quota(uint64_t used, uint64_t max, bool bytes) {
+  auto f = [&](uint64_t v) { return bytes ? FormatSize(v) : std::to_string(v); };
+  return f(used) + " / " + (max == client::kNoQuota ? std::string("-") : f(max));
+}
+
+void AddTenants(CLI::App& app, CommandTable& table) {
+  auto* cmd = app.add_subcommand(
+      "tenants", "Show each tenant's use and quotas (your own; an admin sees every tenant)");
+  table.Add(cmd, [](Context& ctx) {
+    Table t({"TENANT", "ADMIN", "PROCS", "FILES", "FILE BYTES", "LOCKED", "STREAMS", "CALLS"},
+            {false, false, true, true, true, true, true, true});
+    for (const auto& x : ctx.client().GetGlobalStats().tenants) {
+      t.AddRow({Printable(x.name, 64), x.admin ? "yes" : "", Quota(x.processes, x.max_processes, false),
+                Quota(x.files, x.max_file_count, false), Quota(x.file_bytes, x.max_files, true),
+                Quota(x.locked_bytes, x.max_locked, true), Quota(x.streams, x.max_streams, false),
+                Quota(x.calls, x.max_calls, false)});
     }
     ctx.out() << t.ToString();
   });
@@ -200,6 +231,7 @@ void AddProcessCommands(CLI::App& app, CommandTable& table) {
   AddExec(app, table);
   AddStat(app, table);
   AddPs(app, table);
+  AddTenants(app, table);
   AddLimits(app, table);
 }
 

@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include "client/memload/options.h"
 
 #include <fmt/format.h>
@@ -124,6 +125,8 @@ bool ParseCommandLine(int argc, char** argv, LoadOptions* options, int* exit_cod
       "errors by status code and the server's paging counters.",
       "memload");
   app.add_option("--server,-s", o.server, "Server address host:port")->capture_default_str();
+  client::ConnectionFlags connection;
+  client::AddConnectionFlags(app, &connection);
   app.add_option("--workers,-w", o.workers, "Concurrent workers (one call in flight each)")
       ->check(CLI::Range(1, kMaxWorkers))
       ->capture_default_str();
@@ -230,6 +233,13 @@ bool ParseCommandLine(int argc, char** argv, LoadOptions* options, int* exit_cod
     ParseWorkload(workload, &o.workload.kind);
   }
   o.progress = !no_progress;
+  try {
+    o.connection = client::ResolveConnection(connection, [](const char* name) { return std::getenv(name); });
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "memload: {}\n", e.what());
+    *exit_code = kExitUsage;
+    return false;
+  }
   if (exec_binary->count() > 0 && o.storm != Storm::kExec) {
     fmt::print(stderr, "memload: --exec-binary needs --workload exec-storm\n");
     *exit_code = kExitUsage;

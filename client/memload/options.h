@@ -7,6 +7,7 @@
 
 #include "client/memload/key_generator.h"
 #include "client/memload/trace.h"
+#include "client/lib/connection.h"
 #include "server/common/status.h"
 
 namespace memserver::memload {
@@ -32,6 +33,9 @@ const char* StormName(Storm storm);
 struct LoadOptions {
   // host:port of the server under test. Default: 127.0.0.1:7070.
   std::string server = "127.0.0.1:7070";
+  // TLS and bearer token for `server` (--tls-ca, --token-file, ...,
+  // MEMSERVER_TOKEN; client/lib/connection.h). Default: plaintext, none.
+  client::ConnectionOptions connection;
   // Concurrent workers, each one thread issuing one call at a time.
   // Default: 16.
   int workers = 16;

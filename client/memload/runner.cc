@@ -193,7 +193,8 @@ Status RunLoad(const LoadOptions& options, const BlockTrace* trace, const std::s
   std::unique_ptr<Target> target;
   // Connecting, like every call, is bounded by the call timeout.
   MEMSERVER_RETURN_IF_ERROR(
-      Target::Connect(address, options.effective_channels(), call_timeout, &target));
+      Target::Connect(address, options.effective_channels(), call_timeout, &target,
+                      address == options.server ? options.connection : client::ConnectionOptions{}));
   result->channels = target->channels();
 
   v1::GlobalStats initial;

@@ -17,7 +17,8 @@ constexpr int kMaxMessageBytes = 8 << 20;
 }  // namespace
 
 Status Target::Connect(const std::string& address, int channels,
-                       std::chrono::milliseconds timeout, std::unique_ptr<Target>* target) {
+                       std::chrono::milliseconds timeout, std::unique_ptr<Target>* target,
+                       const client::ConnectionOptions& connection) {
   std::unique_ptr<Target> t(new Target());
   t->address_ = address;
   t->call_timeout_ = timeout;
@@ -27,8 +28,12 @@ Status Target::Connect(const std::string& address, int channels,
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetMaxReceiveMessageSize(kMaxMessageBytes);
     args.SetMaxSendMessageSize(kMaxMessageBytes);
-    std::shared_ptr<grpc::Channel> channel =
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    std::shared_ptr<grpc::Channel> channel;
+    try {
+      channel = client::OpenChannel(address, connection, args);
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument(e.what());
+    }
     if (!channel->WaitForConnected(deadline)) {
       return Status::Unavailable(fmt::format(
           "cannot connect to {} (channel {} of {}): is the server running?", address, i + 1,

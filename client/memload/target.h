@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "client/memload/access_stream.h"
+#include "client/lib/connection.h"
 #include "memserver/v1/memserver.grpc.pb.h"
 #include "server/common/status.h"
 
@@ -29,8 +30,10 @@ class Target {
  public:
   // Unavailable when a channel is not connected within `timeout`, which is
   // also the deadline of every setup call (CreateProcess, Mmap, GetStats, Exit).
+  // `connection`: TLS and token (client/lib/connection.h).
   static Status Connect(const std::string& address, int channels,
-                        std::chrono::milliseconds timeout, std::unique_ptr<Target>* target);
+                        std::chrono::milliseconds timeout, std::unique_ptr<Target>* target,
+                        const client::ConnectionOptions& connection = {});
   ~Target();  // ExitProcesses()
   Target(const Target&) = delete;
   Target& operator=(const Target&) = delete;

@@ -26,9 +26,9 @@ const char* StatusCodeName(StatusCode code) {
       "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
       "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
       "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-      "INTERNAL", "UNAVAILABLE", "DATA_LOSS"};
+      "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
   int i = static_cast<int>(code);
-  return (i >= 0 && i < 16) ? kNames[i] : "UNKNOWN";
+  return (i >= 0 && i < 17) ? kNames[i] : "UNKNOWN";
 }
 
 Status::Status(StatusCode code, std::string_view msg, const char* errno_name) {

@@ -36,6 +36,7 @@ enum class StatusCode : int {
   kInternal = 13,
   kUnavailable = 14,
   kDataLoss = 15,
+  kUnauthenticated = 16,
 };
 
 // What a faulting access would have raised in a real process.
@@ -74,6 +75,10 @@ class Status {
   }
   static Status Unavailable(std::string_view msg) {
     return Status(StatusCode::kUnavailable, msg, nullptr);
+  }
+  // No valid credential (the service's authentication; never the engine's).
+  static Status Unauthenticated(std::string_view msg) {
+    return Status(StatusCode::kUnauthenticated, msg, nullptr);
   }
   static Status Internal(std::string_view msg) {
     return Status(StatusCode::kInternal, msg, nullptr);

@@ -120,6 +120,41 @@ std::vector<std::pair<std::string, CLI::Option*>> AddOptions(CLI::App& app, Daem
       "letting RocksDB fill the disk (0: none)")
       ->check(ByteSizeValidator())
       ->capture_default_str();
+  add("tls-cert", server.tls_cert_file, "PEM certificate chain of the server: TLS on the gRPC and metrics ports")
+      ->type_name("FILE");
+  add("tls-key", server.tls_key_file, "PEM private key of --tls-cert")->type_name("FILE");
+  add("tls-client-ca", server.tls_client_ca_file,
+      "PEM CA bundle: require client certificates it signed (mutual TLS)")
+      ->type_name("FILE");
+  add("tenants", config->tenants_file,
+      "TOML file of tenants (bearer-token hashes, admin, quotas); SIGHUP reloads it")
+      ->type_name("FILE");
+  {
+    const std::string name = "insecure";
+    CLI::Option* opt = app.add_flag(
+        "--" + name, server.insecure,
+        Described(name, "serve a non-loopback address without TLS and tenants (anyone reaching the port "
+                        "controls every process)"));
+    options.emplace_back(name, opt);
+  }
+  add("max-calls-per-connection", server.limits.max_calls_per_connection,
+      "most unary calls in flight on one client connection")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
+  add("max-streams-per-connection", server.limits.max_streams_per_connection,
+      "most AccessStreams open on one client connection")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
+  add("max-streams", server.limits.max_streams, "most AccessStreams open on the whole server")
+      ->check(CLI::Range(1u, 1u << 24))
+      ->capture_default_str();
+  add("max-files", server.engine.max_files, "most files in the file store, all tenants together")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 32))
+      ->capture_default_str();
+  add("stream-threads", server.stream_threads,
+      "threads that run AccessStream batches (0: two per core, at least 4)")
+      ->check(CLI::Range(0u, 1024u))
+      ->capture_default_str();
   add("port-file", config->port_file,
       "write the bound gRPC port number to FILE once listening and the start-up lines are "
       "logged (with --listen host:0)");

@@ -43,6 +43,9 @@ struct DaemonConfig {
   LogFormat log_format = LogFormat::kText;
   // The config file read, if any.
   std::string config_file;
+  // The tenants file (server/daemon/tenants_file.h), read at start and on
+  // SIGHUP. Default: none (no authentication, loopback only).
+  std::string tenants_file;
 };
 
 // Where an option's effective value came from.

@@ -40,8 +40,8 @@ Status ValidateOptions(const EngineOptions& o) {
   if (o.mmap_min_addr % o.page_size != 0 || o.mmap_min_addr >= (1ull << o.address_bits) / 8) {
     return Status::InvalidArgument("mmap_min_addr must be page-aligned and below the heap");
   }
-  if (o.max_processes == 0 || o.max_mappings == 0) {
-    return Status::InvalidArgument("max_processes and max_mappings must be positive");
+  if (o.max_processes == 0 || o.max_mappings == 0 || o.max_files == 0) {
+    return Status::InvalidArgument("max_processes, max_mappings and max_files must be positive");
   }
   if (o.max_locked_percent > 100) return Status::InvalidArgument("max_locked_percent must be at most 100");
   if (o.readahead_max_pages > EngineOptions::kMaxReadaheadPages) {
@@ -89,7 +89,8 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
       NewReplacementPolicy(options.policy, static_cast<uint32_t>(options.memory_bytes / options.page_size), &policy));
   std::unique_ptr<Engine> e(new Engine(options, std::move(store)));
   e->pager_ = std::make_unique<Pager>(options, e->store_.get(), std::move(policy));
-  MEMSERVER_RETURN_IF_ERROR(FileStore::Open(e->store_.get(), e->pager_.get(), &e->files_));
+  MEMSERVER_RETURN_IF_ERROR(FileStore::Open(e->store_.get(), e->pager_.get(), &e->ledger_, &e->files_));
+  e->files_->SetMaxFiles(options.max_files);
   // truncate(2) discards private copies of the pages it cuts, in every
   // process that maps the file privately.
   e->files_->SetTruncateListener([raw = e.get()](const MemoryObject* object, uint64_t from_index) {
@@ -100,6 +101,7 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
   // The latest snapshot and the journal after it bring the processes back;
   // those they lack are reported lost (server/engine/recovery.cc).
   MEMSERVER_RETURN_IF_ERROR(e->Restore());
+  e->ChargeRestoredProcesses();
   {
     // From here on, a start that finds this marker knows this run crashed.
     storage::WriteBatch wb;
@@ -127,6 +129,8 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
   return Status::OK();
 }
 
+Status Engine::NoSuchProcess(Pid pid) { return Status::NotFound(fmt::format("no process with pid {}", pid)); }
+
 Status Engine::Lookup(Pid pid, std::shared_ptr<Process>* process) const {
   std::shared_lock<std::shared_mutex> l(processes_mu_);
   auto it = processes_.find(pid);
@@ -140,7 +144,7 @@ Status Engine::Lookup(Pid pid, std::shared_ptr<Process>* process) const {
                       pid, lost.name, lost.crashed_unix_ms),
           lost.crashed_unix_ms);
     }
-    return Status::NotFound(fmt::format("no process with pid {}", pid));
+    return NoSuchProcess(pid);
   }
   *process = it->second;
   return Status::OK();
@@ -172,6 +176,21 @@ Pid Engine::NewPid(Status* s) {
   return id;
 }
 
+
+Status Engine::ProcessOwner(Pid pid, std::string* owner) const {
+  std::shared_ptr<Process> p;
+  Status s = Lookup(pid, &p);
+  if (!s.ok()) {
+    // A lost process's owner, so that the service shows that it was lost
+    // to its own tenant only.
+    LostProcess lost;
+    if (s.process_lost() && FindLost(pid, &lost)) *owner = lost.owner;
+    return s;
+  }
+  *owner = p->owner();
+  return Status::OK();
+}
+
 std::vector<std::shared_ptr<Process>> Engine::ProcessList() const {
   std::shared_lock<std::shared_mutex> l(processes_mu_);
   std::vector<std::shared_ptr<Process>> procs;
@@ -180,10 +199,28 @@ std::vector<std::shared_ptr<Process>> Engine::ProcessList() const {
   return procs;
 }
 
-Status Engine::AddProcess(Pid parent, const std::string& name, std::shared_ptr<Process>* process) {
+std::shared_ptr<Process> Engine::NewProcess(Pid pid, Pid parent, const std::string& name, const std::string& owner) {
+  auto p = std::make_shared<Process>(pid, parent, name, options_, pager_.get(), owner);
+  p->mm().SetLockAccount(ledger_.Account(owner));
+  return p;
+}
+
+void Engine::ChargeRestoredProcesses() {
+  for (const std::shared_ptr<Process>& p : ProcessList()) {
+    ledger_.Account(p->owner())->ForceCharge(TenantResource::kProcesses, 1);
+  }
+}
+
+Status Engine::AddProcess(Pid parent, const std::string& name, const std::string& owner,
+                          std::shared_ptr<Process>* process) {
+  MEMSERVER_RETURN_IF_ERROR(ValidateOwner(owner));
+  TenantAccount* account = ledger_.Account(owner);
+  MEMSERVER_RETURN_IF_ERROR(account->Charge(TenantResource::kProcesses, 1));
   {
     std::shared_lock<std::shared_mutex> l(processes_mu_);
     if (processes_.size() >= options_.max_processes) {
+      l.unlock();
+      account->Release(TenantResource::kProcesses, 1);
       return Status::ResourceExhausted(
           fmt::format("the server already hosts {} processes (its limit)", options_.max_processes), "EAGAIN");
     }
@@ -191,24 +228,30 @@ Status Engine::AddProcess(Pid parent, const std::string& name, std::shared_ptr<P
   Status reserved;
   const Pid id = NewPid(&reserved);
   if (!reserved.ok()) {
+    account->Release(TenantResource::kProcesses, 1);
     return Status(reserved.code(), "cannot reserve process ids: " + reserved.message(),
                   reserved.errno_name().empty() ? nullptr : reserved.errno_name().c_str());
   }
-  *process = std::make_shared<Process>(id, parent, name, options_, pager_.get());
+  *process = NewProcess(id, parent, name, owner);
   {
     std::unique_lock<std::shared_mutex> l(processes_mu_);
     processes_.emplace(id, *process);
   }
   MarkProcessesChanged();
   // Remembered so that a crash can name the processes it lost.
-  Status s = store_->Put(storage::Space::kMeta, records::Key(records::kLivePrefix, id), name);
+  Status s = store_->Put(storage::Space::kMeta, records::Key(records::kLivePrefix, id),
+                         records::EncodeLive(records::LiveRecord{name, owner}));
   (void)s;  // only the crash report would miss it
   return Status::OK();
 }
 
 Status Engine::CreateProcess(const std::string& name, Pid* pid, uint64_t lease_ms) {
+  return CreateProcess(name, pid, lease_ms, std::string());
+}
+
+Status Engine::CreateProcess(const std::string& name, Pid* pid, uint64_t lease_ms, const std::string& owner) {
   std::shared_ptr<Process> p;
-  MEMSERVER_RETURN_IF_ERROR(AddProcess(0, name, &p));
+  MEMSERVER_RETURN_IF_ERROR(AddProcess(0, name, owner, &p));
   if (lease_ms > 0) {
     p->SetLease(lease_ms, std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now().time_since_epoch()).count());
@@ -232,7 +275,7 @@ Status Engine::RenewLease(Pid pid, uint64_t* lease_ms) {
 Status Engine::Fork(Pid parent, Pid* child) {
   std::shared_ptr<Process> p, c;
   MEMSERVER_RETURN_IF_ERROR(Lookup(parent, &p));
-  MEMSERVER_RETURN_IF_ERROR(AddProcess(parent, p->name(), &c));
+  MEMSERVER_RETURN_IF_ERROR(AddProcess(parent, p->name(), p->owner(), &c));
   Status s = p->mm().ForkInto(&c->mm());
   // The child inherits the malloc heap's bookkeeping with its memory.
   if (s.ok() && !c->heap().Import(p->heap().Export())) s = Status::Internal("could not copy the heap state");
@@ -248,15 +291,15 @@ Status Engine::Exec(Pid pid, const std::string& path, ExecImage* image) {
   std::shared_ptr<Process> p;
   MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
   std::shared_ptr<MemoryObject> object;
-  MEMSERVER_RETURN_IF_ERROR(files_->OpenObject(path, &object));
+  MEMSERVER_RETURN_IF_ERROR(files_->OpenObject(p->owner(), path, &object));
   FileInfo info;
-  MEMSERVER_RETURN_IF_ERROR(files_->Stat(path, &info));
+  MEMSERVER_RETURN_IF_ERROR(files_->Stat(p->owner(), path, &info));
   if (info.size > options_.max_exec_bytes) {
     return Status::InvalidArgument(
         fmt::format("'{}' is {} bytes; exec loads at most {}", path, info.size, options_.max_exec_bytes), "E2BIG");
   }
   std::string bytes;
-  MEMSERVER_RETURN_IF_ERROR(files_->Read(path, 0, info.size, &bytes));
+  MEMSERVER_RETURN_IF_ERROR(files_->Read(p->owner(), path, 0, info.size, &bytes));
   ElfImage elf;
   MEMSERVER_RETURN_IF_ERROR(ParseElfImage(bytes, p->mm().top() - AddressSpace::kStackReserve, options_.page_size, &elf));
   p->heap().Reset();
@@ -269,10 +312,11 @@ Status Engine::Exit(Pid pid) {
   {
     std::unique_lock<std::shared_mutex> l(processes_mu_);
     auto it = processes_.find(pid);
-    if (it == processes_.end()) return Status::NotFound(fmt::format("no process with pid {}", pid));
+    if (it == processes_.end()) return NoSuchProcess(pid);
     p = std::move(it->second);
     processes_.erase(it);
   }
+  ledger_.Account(p->owner())->Release(TenantResource::kProcesses, 1);
   p->mm().Teardown();  // waits for calls in flight on this process
   MarkProcessesChanged();
   // After a crash the process does not come back from an older snapshot or
@@ -295,6 +339,7 @@ Status Engine::GetProcessStats(Pid pid, ProcessStats* stats) {
   MEMSERVER_RETURN_IF_ERROR(Lookup(pid, &p));
   stats->pid = pid;
   stats->name = p->name();
+  stats->owner = p->owner();
   p->mm().FillStats(stats);
   auto mappers = CountMappers();
   stats->usage = MemoryUsage();
@@ -326,6 +371,7 @@ std::vector<ProcessStats> Engine::ListProcesses() {
     ProcessStats s;
     s.pid = p->pid();
     s.name = p->name();
+    s.owner = p->owner();
     p->mm().FillStats(&s);
     for (const MappingInfo& m : p->mm().Mappings([&](Page* page) {
            auto it = mappers.find(page);
@@ -354,6 +400,10 @@ GlobalStats Engine::GetGlobalStats() const {
   g.processes = processes_.size();
   return g;
 }
+
+void Engine::SetTenantQuotas(const std::map<std::string, TenantQuota>& quotas) { ledger_.SetQuotas(quotas); }
+
+std::vector<TenantUsage> Engine::TenantUsages() const { return ledger_.Usage(); }
 
 Status Engine::CheckInvariants() {
   pager_->Drain();  // background reclaim holds transient page references

@@ -46,6 +46,7 @@
 #include "server/common/status.h"
 #include "server/engine/options.h"
 #include "server/engine/snapshotter.h"
+#include "server/engine/tenant_ledger.h"
 #include "server/engine/types.h"
 #include "storage/backing_store.h"
 
@@ -75,6 +76,16 @@ class Engine {
   // within lease_ms of the last renewal, the server exits it (a crashed
   // client does not leak memory forever). 0: no lease, lives until Exit.
   Status CreateProcess(const std::string& name, Pid* pid, uint64_t lease_ms = 0);
+  // The same, owned by `owner` (a tenant, see tenant_ledger.h; "" is the
+  // no-tenant owner of the call above) and charged to its max_processes
+  // quota (RESOURCE_EXHAUSTED [EAGAIN] past it). Fork gives the child its
+  // parent's owner and charges the same quota.
+  Status CreateProcess(const std::string& name, Pid* pid, uint64_t lease_ms, const std::string& owner);
+  // The owner of a live process. For an unknown pid, exactly the NotFound
+  // every call on it gets (NoSuchProcess), so that a caller refusing another
+  // owner's pid with NoSuchProcess is indistinguishable from a missing one.
+  Status ProcessOwner(Pid pid, std::string* owner) const;
+  static Status NoSuchProcess(Pid pid);
   // Extends the lease by its original length from now, which it reports in
   // *lease_ms when non-null. FailedPrecondition for a process without a
   // lease.
@@ -114,14 +125,39 @@ class Engine {
   Status Realloc(Pid pid, uint64_t addr, uint64_t size, uint64_t* new_addr);
   Status Free(Pid pid, uint64_t addr);
 
-  // The file store (server/fs/file_store.h).
-  Status CreateFile(const std::string& path, bool truncate, FileInfo* info);
-  Status WriteFile(const std::string& path, uint64_t offset, std::string_view data, FileInfo* info);
-  Status ReadFile(const std::string& path, uint64_t offset, uint64_t length, std::string* data);
-  Status StatFile(const std::string& path, FileInfo* info);
-  Status TruncateFile(const std::string& path, uint64_t size);
-  Status DeleteFile(const std::string& path);
-  std::vector<FileInfo> ListFiles(const std::string& prefix);
+  // The file store (server/fs/file_store.h). Each call works in the
+  // namespace of `owner`: another owner's files are absent to it. Mmap and
+  // Exec resolve their path in the namespace of the process's owner.
+  Status CreateFile(const std::string& owner, const std::string& path, bool truncate, FileInfo* info);
+  Status WriteFile(const std::string& owner, const std::string& path, uint64_t offset, std::string_view data,
+                   FileInfo* info);
+  Status ReadFile(const std::string& owner, const std::string& path, uint64_t offset, uint64_t length,
+                  std::string* data);
+  Status StatFile(const std::string& owner, const std::string& path, FileInfo* info);
+  Status TruncateFile(const std::string& owner, const std::string& path, uint64_t size);
+  Status DeleteFile(const std::string& owner, const std::string& path);
+  // `owner`'s files under `prefix`; with all_owners, every owner's.
+  std::vector<FileInfo> ListFiles(const std::string& owner, const std::string& prefix, bool all_owners);
+  // The same calls in the namespace of owner "" (no tenants).
+  Status CreateFile(const std::string& path, bool truncate, FileInfo* info) {
+    return CreateFile(std::string(), path, truncate, info);
+  }
+  Status WriteFile(const std::string& path, uint64_t offset, std::string_view data, FileInfo* info) {
+    return WriteFile(std::string(), path, offset, data, info);
+  }
+  Status ReadFile(const std::string& path, uint64_t offset, uint64_t length, std::string* data) {
+    return ReadFile(std::string(), path, offset, length, data);
+  }
+  Status StatFile(const std::string& path, FileInfo* info) { return StatFile(std::string(), path, info); }
+  Status TruncateFile(const std::string& path, uint64_t size) { return TruncateFile(std::string(), path, size); }
+  Status DeleteFile(const std::string& path) { return DeleteFile(std::string(), path); }
+  std::vector<FileInfo> ListFiles(const std::string& prefix) { return ListFiles(std::string(), prefix, false); }
+
+  // Tenants' quotas (tenant_ledger.h): replaces every owner's at once; an
+  // owner not named is unlimited. Applies to later charges.
+  void SetTenantQuotas(const std::map<std::string, TenantQuota>& quotas);
+  // Every owner that has used something, with its usage and quotas.
+  std::vector<TenantUsage> TenantUsages() const;
 
   // Copies `length` bytes at `addr` into out[0, length). The whole range is
   // validated first: on a fault nothing is copied.
@@ -169,6 +205,7 @@ class Engine {
   struct LostProcess {
     std::string name;
     int64_t crashed_unix_ms = 0;
+    std::string owner;
   };
   bool FindLost(Pid pid, LostProcess* lost) const;
 
@@ -197,7 +234,14 @@ class Engine {
   std::vector<std::shared_ptr<Process>> ProcessList() const;
   // How many mappings in the whole server resolve to each cached page.
   std::unordered_map<const Page*, uint32_t> CountMappers();
-  Status AddProcess(Pid parent, const std::string& name, std::shared_ptr<Process>* process);
+  Status AddProcess(Pid parent, const std::string& name, const std::string& owner,
+                    std::shared_ptr<Process>* process);
+  // A process object owned by `owner`, its locked memory charged to the
+  // owner's account (not yet in the table, its process count not charged).
+  // Restore builds restored processes with it too.
+  std::shared_ptr<Process> NewProcess(Pid pid, Pid parent, const std::string& name, const std::string& owner);
+  // After Restore: charges every restored process to its owner's account.
+  void ChargeRestoredProcesses();
   void MarkProcessesChanged() { processes_changed_.store(true, std::memory_order_relaxed); }
   // recovery.cc
   struct RestoreState;
@@ -216,6 +260,8 @@ class Engine {
   void SnapshotLoop();
 
   const EngineOptions options_;
+  // Before everything that charges it: destroyed last.
+  mutable TenantLedger ledger_;
   std::unique_ptr<storage::BackingStore> store_;
   std::unique_ptr<Pager> pager_;
   std::unique_ptr<FileStore> files_;  // after pager_: its objects hold pages

@@ -25,7 +25,7 @@ Status Engine::Mmap(Pid pid, const MmapArgs& args, uint64_t* addr) {
   std::shared_ptr<MemoryObject> file;
   if (!(args.flags & kMapAnonymous)) {
     if (args.path.empty()) return Status::InvalidArgument("mmap without MAP_ANONYMOUS needs a file path", "EBADF");
-    MEMSERVER_RETURN_IF_ERROR(files_->OpenObject(args.path, &file));
+    MEMSERVER_RETURN_IF_ERROR(files_->OpenObject(p->owner(), args.path, &file));
   } else if (!args.path.empty()) {
     return Status::InvalidArgument("MAP_ANONYMOUS mapping given a file path");
   }
@@ -101,6 +101,7 @@ Status Engine::Msync(Pid pid, uint64_t addr, uint64_t length, uint32_t flags) {
   identity.pid = pid;
   identity.parent = p->parent();
   identity.name = p->name();
+  identity.owner = p->owner();
   identity.lease_ms = p->lease_ms();
   return p->mm().Msync(addr, length, flags, [&](const AddressSpace::SyncedPiece& piece, Pager::SyncBatch* batch) {
     journal_->AddSync(identity, piece, batch);
@@ -142,33 +143,43 @@ Status Engine::Free(Pid pid, uint64_t addr) {
 #undef MEMSERVER_WITH_CHANGING_PROCESS
 #undef MEMSERVER_WITH_PROCESS
 
-Status Engine::CreateFile(const std::string& path, bool truncate, FileInfo* info) {
-  return files_->Create(path, truncate, info);
+Status Engine::CreateFile(const std::string& owner, const std::string& path, bool truncate, FileInfo* info) {
+  MEMSERVER_RETURN_IF_ERROR(ValidateOwner(owner));
+  return files_->Create(owner, path, truncate, info);
 }
 
-Status Engine::WriteFile(const std::string& path, uint64_t offset, std::string_view data, FileInfo* info) {
+Status Engine::WriteFile(const std::string& owner, const std::string& path, uint64_t offset, std::string_view data,
+                         FileInfo* info) {
   if (data.size() > options_.max_io_bytes) {
     return Status::ResourceExhausted(
         fmt::format("file write of {} bytes exceeds the limit of {} bytes per request; split it", data.size(),
                     options_.max_io_bytes),
         "E2BIG");
   }
-  return files_->Write(path, offset, data, info);
+  MEMSERVER_RETURN_IF_ERROR(ValidateOwner(owner));
+  return files_->Write(owner, path, offset, data, info);
 }
 
-Status Engine::ReadFile(const std::string& path, uint64_t offset, uint64_t length, std::string* data) {
+Status Engine::ReadFile(const std::string& owner, const std::string& path, uint64_t offset, uint64_t length,
+                        std::string* data) {
   if (length > options_.max_io_bytes) {
     return Status::ResourceExhausted(
         fmt::format("file read of {} bytes exceeds the limit of {} bytes per request; split it", length,
                     options_.max_io_bytes),
         "E2BIG");
   }
-  return files_->Read(path, offset, length, data);
+  return files_->Read(owner, path, offset, length, data);
 }
 
-Status Engine::StatFile(const std::string& path, FileInfo* info) { return files_->Stat(path, info); }
-Status Engine::TruncateFile(const std::string& path, uint64_t size) { return files_->Truncate(path, size); }
-Status Engine::DeleteFile(const std::string& path) { return files_->Delete(path); }
-std::vector<FileInfo> Engine::ListFiles(const std::string& prefix) { return files_->List(prefix); }
+Status Engine::StatFile(const std::string& owner, const std::string& path, FileInfo* info) {
+  return files_->Stat(owner, path, info);
+}
+Status Engine::TruncateFile(const std::string& owner, const std::string& path, uint64_t size) {
+  return files_->Truncate(owner, path, size);
+}
+Status Engine::DeleteFile(const std::string& owner, const std::string& path) { return files_->Delete(owner, path); }
+std::vector<FileInfo> Engine::ListFiles(const std::string& owner, const std::string& prefix, bool all_owners) {
+  return files_->List(owner, prefix, all_owners);
+}
 
 }  // namespace memserver

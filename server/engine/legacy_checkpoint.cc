@@ -98,7 +98,7 @@ Status Engine::RestoreLegacyCheckpoint(RestoreState* state, bool* found) {
     std::vector<PageRef> pages;
     for (const legacy::PageRef& ref : old.pages) pages.push_back(PageRef{ref.key, ref.id, ref.zero});
     const Pid pid = keys::ReadBE(key, 10, 8);
-    auto p = std::make_shared<Process>(pid, parent, name, options_, pager_.get());
+    auto p = NewProcess(pid, parent, name, /*owner=*/"");  // owners came with snapshots
     inner = p->mm().Import(record, pages, page, [&](const VmaRecord& r) { return objects[r.start]; },
                            &recovery_.dropped);
     if (inner.ok() && !p->heap().Import(heap)) inner = Corrupt("bad heap record");

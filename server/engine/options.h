@@ -54,6 +54,11 @@ struct EngineOptions {
   // Most live processes. Default: 65536.
   uint32_t max_processes = 65536;
 
+  // Most files in the file store, all owners together (each costs ~10 KiB
+  // of server memory beyond its cached pages; README "Security model").
+  // Past it CreateFile is RESOURCE_EXHAUSTED [ENOSPC]. Default: 1048576.
+  uint64_t max_files = 1ull << 20;
+
   // Most mappings per process, as Linux's vm.max_map_count. Default: 65530.
   uint32_t max_mappings = 65530;
 

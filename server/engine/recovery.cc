@@ -59,7 +59,7 @@ Status Engine::Restore() {
                                            records::LostRecord r;
                                            if (records::ParseKey(key, records::kLostPrefix, &pid) &&
                                                records::DecodeLost(value, &r)) {
-                                             lost_[pid] = LostProcess{r.name, r.crashed_unix_ms};
+                                             lost_[pid] = LostProcess{r.name, r.crashed_unix_ms, r.owner};
                                            }
                                            return true;
                                          }));
@@ -156,7 +156,8 @@ Status Engine::RestoreSnapshot(RestoreState* state, records::SnapshotMeta* meta)
   std::map<uint64_t, std::vector<uint64_t>> shm_refs;
   const int64_t now = SteadyMs();
   for (auto& [pid, r] : procs) {
-    auto p = std::make_shared<Process>(pid, r.parent, r.name, options_, pager_.get());
+    // Its owner's account is charged the locks Import takes again.
+    auto p = NewProcess(pid, r.parent, r.name, r.owner);
     Status st = p->mm().Import(
         r.mm, pages[pid], [&](const PageRef& ref) { return state->PageFor(pager_.get(), ref); },
         [&](const VmaRecord& v) { return state->ObjectFor(files_.get(), v); }, &recovery_.dropped);
@@ -214,7 +215,7 @@ Status Engine::ReplayJournal(RestoreState* state, uint64_t after) {
       continue;
     }
     if (p == nullptr) {
-      p = std::make_shared<Process>(r.pid, r.parent, r.name, options_, pager_.get());
+      p = NewProcess(r.pid, r.parent, r.name, r.owner);
       p->SetLease(r.lease_ms, SteadyMs());
       recovery_.restored_processes.push_back(RestoredProcess{r.pid, r.name, false, 0, 0});
       std::unique_lock<std::shared_mutex> l(processes_mu_);
@@ -262,29 +263,31 @@ Status Engine::ReportLostProcesses() {
   const int64_t now = UnixMs();
   storage::WriteBatch wb;
   std::vector<std::string> values;  // WriteBatch borrows them
-  std::vector<std::pair<Pid, std::string>> live;
+  std::vector<std::pair<Pid, records::LiveRecord>> live;
   MEMSERVER_RETURN_IF_ERROR(store_->Scan(storage::Space::kMeta, records::kLivePrefix, [&](std::string_view key, std::string_view v) {
     uint64_t pid;
-    if (records::ParseKey(key, records::kLivePrefix, &pid)) live.emplace_back(pid, std::string(v));
+    if (records::ParseKey(key, records::kLivePrefix, &pid)) live.emplace_back(pid, records::DecodeLive(v));
     return true;
   }));
   std::shared_lock<std::shared_mutex> l(processes_mu_);
   values.reserve(live.size() + processes_.size() + 1);
-  for (auto& [pid, name] : live) {
+  for (auto& [pid, rec] : live) {
     if (processes_.count(pid)) continue;
-    recovery_.lost.emplace_back(pid, name);
+    recovery_.lost.emplace_back(pid, rec.name);
     std::lock_guard<std::mutex> ll(lost_mu_);
-    lost_[pid] = LostProcess{name, now};
-    values.push_back(records::EncodeLost(records::LostRecord{name, now}));
+    lost_[pid] = LostProcess{rec.name, now, rec.owner};
+    values.push_back(records::EncodeLost(records::LostRecord{rec.name, now, rec.owner}));
     wb.Put(storage::Space::kMeta, records::Key(records::kLostPrefix, pid), values.back());
     wb.Delete(storage::Space::kMeta, records::Key(records::kLivePrefix, pid));
   }
   // Processes that came back but had no entry (exited before the crash,
   // or brought back by their msync records) get one again.
   std::set<Pid> has_live;
-  for (auto& [pid, name] : live) has_live.insert(pid);
+  for (auto& [pid, rec] : live) has_live.insert(pid);
   for (auto& [pid, p] : processes_) {
-    if (!has_live.count(pid)) wb.Put(storage::Space::kMeta, records::Key(records::kLivePrefix, pid), p->name());
+    if (has_live.count(pid)) continue;
+    values.push_back(records::EncodeLive(records::LiveRecord{p->name(), p->owner()}));
+    wb.Put(storage::Space::kMeta, records::Key(records::kLivePrefix, pid), values.back());
   }
   {
     std::lock_guard<std::mutex> ll(lost_mu_);

@@ -146,11 +146,33 @@ std::string EncodeLost(const LostRecord& r) {
   std::string out;
   PutString(&out, r.name);
   PutSigned(&out, r.crashed_unix_ms);
+  PutString(&out, r.owner);
   return out;
 }
 
 bool DecodeLost(std::string_view in, LostRecord* r) {
-  return GetString(&in, &r->name) && GetSigned(&in, &r->crashed_unix_ms) && in.empty();
+  return GetString(&in, &r->name) && GetSigned(&in, &r->crashed_unix_ms) && GetString(&in, &r->owner) &&
+         in.empty();
+}
+
+namespace {
+constexpr char kLiveTag = '\x01';  // no process name starts with it: names are printable
+}  // namespace
+
+std::string EncodeLive(const LiveRecord& r) {
+  std::string out(1, kLiveTag);
+  PutString(&out, r.name);
+  PutString(&out, r.owner);
+  return out;
+}
+
+LiveRecord DecodeLive(std::string_view in) {
+  LiveRecord r;
+  std::string_view rest = in.substr(in.empty() ? 0 : 1);
+  if (!in.empty() && in[0] == kLiveTag && GetString(&rest, &r.name) && GetString(&rest, &r.owner) && rest.empty()) {
+    return r;
+  }
+  return LiveRecord{std::string(in), ""};
 }
 
 }  // namespace memserver::records

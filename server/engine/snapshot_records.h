@@ -9,7 +9,7 @@
 //   snap/shm/<be64 id>              a shared memory object's size
 //   snap/spt/<be64 id><be64 chunk>  its pages of one chunk
 //   jr/<be64 seq>                   JournalRecord, newer than the snapshot
-//   live/<be64 pid>                 name of every live process (crash report)
+//   live/<be64 pid>                 LiveRecord of every live process (crash report)
 //   lost/<be64 pid>                 LostRecord: a process a crash lost
 //   res/pid, res/page               be64 reservation marks: no pid or page id
 //                                   below the mark is ever handed out again
@@ -100,7 +100,17 @@ bool DecodeJournal(std::string_view in, JournalRecord* r);
 struct LostRecord {
   std::string name;
   int64_t crashed_unix_ms = 0;  // when the start-up that found it lost ran
+  std::string owner;            // its tenant: only it learns of the loss
 };
+
+// live/<pid>: what the crash report needs of a live process. A value that
+// does not decode (written before owners) is the name alone.
+struct LiveRecord {
+  std::string name;
+  std::string owner;
+};
+std::string EncodeLive(const LiveRecord& r);
+LiveRecord DecodeLive(std::string_view in);
 std::string EncodeLost(const LostRecord& r);
 bool DecodeLost(std::string_view in, LostRecord* r);
 

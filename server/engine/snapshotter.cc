@@ -167,6 +167,7 @@ Status Snapshotter::Take(const Instant& instant, SnapshotStats* stats) {
       cap.changed.push_back(p);
       rec.parent = p->parent();
       rec.name = p->name();
+      rec.owner = p->owner();
       rec.lease_ms = p->lease_ms();
       rec.heap = p->heap().ExportLocked();
       cap.records[records::Key(records::kProcPrefix, p->pid())] = records::EncodeProcess(rec);

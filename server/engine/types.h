@@ -120,11 +120,13 @@ struct FileInfo {
   uint32_t inode = 0;
   uint64_t size = 0;
   uint64_t cached_pages = 0;  // pages of the file in the page cache
+  std::string owner;          // the tenant whose namespace holds it ("" without tenants)
 };
 
 struct ProcessStats {
   Pid pid = 0;
   std::string name;
+  std::string owner;            // the tenant that created it (or its parent); "" without tenants
   uint64_t virtual_bytes = 0;   // sum of mapping lengths
   uint64_t mappings = 0;
   uint64_t resident_pages = 0;  // mapped pages whose content is in a frame

@@ -12,12 +12,30 @@ namespace memserver {
 
 namespace {
 
-std::string EncodeInodeRecord(uint64_t size, const std::string& path) {
+// The inode record: be64 size, the path, and for an owned file a NUL and
+// the owner (paths hold no NUL, so a record of an earlier version, without
+// owner, reads as owner "").
+std::string EncodeInodeRecord(uint64_t size, const std::string& owner, const std::string& path) {
   std::string v;
   keys::AppendBE(&v, size, 8);
   v += path;
+  if (!owner.empty()) {
+    v.push_back('\0');
+    v += owner;
+  }
   return v;
 }
+
+std::string RecordOwner(std::string_view record) {
+  const size_t nul = record.find('\0', 8);
+  return nul == std::string_view::npos ? std::string() : std::string(record.substr(nul + 1));
+}
+
+// The name key: 'n' + path for owner "", 'n' + owner + path otherwise
+// (owners hold no '/', paths start with one, so the two never meet).
+std::string NameKey(const std::string& owner, const std::string& path) { return keys::Name(owner + path); }
+
+std::string NoFile(const std::string& path) { return fmt::format("no file '{}'", path); }
 
 }  // namespace
 
@@ -44,8 +62,9 @@ Status FileStore::ValidatePath(const std::string& path) {
   return Status::OK();
 }
 
-Status FileStore::Open(storage::BackingStore* store, Pager* pager, std::unique_ptr<FileStore>* files) {
-  std::unique_ptr<FileStore> fs(new FileStore(store, pager));
+Status FileStore::Open(storage::BackingStore* store, Pager* pager, TenantLedger* ledger,
+                       std::unique_ptr<FileStore>* files) {
+  std::unique_ptr<FileStore> fs(new FileStore(store, pager, ledger));
   Status inner;
   MEMSERVER_RETURN_IF_ERROR(store->Scan(storage::Space::kFiles, "n", [&](std::string_view key, std::string_view value) {
     if (value.size() != 4) {
@@ -59,15 +78,26 @@ Status FileStore::Open(storage::BackingStore* store, Pager* pager, std::unique_p
       inner = Status(StatusCode::kDataLoss, fmt::format("inode {} of '{}' is missing", number, key.substr(1)), "EIO");
       return false;
     }
-    std::string path(key.substr(1));
-    fs->files_[path] = Inode{number, path, fs->NewObject(number, keys::ReadBE(record, 0, 8), path)};
+    std::string owner = RecordOwner(record);
+    std::string_view named = key.substr(1);
+    if (named.substr(0, owner.size()) != owner || named.size() <= owner.size() || named[owner.size()] != '/') {
+      inner = Status(StatusCode::kDataLoss,
+                     fmt::format("inode {} names owner '{}' but its name key is '{}'", number, owner, named), "EIO");
+      return false;
+    }
+    std::string path(named.substr(owner.size()));
+    const uint64_t size = keys::ReadBE(record, 0, 8);
+    TenantAccount* account = ledger->Account(owner);
+    account->ForceCharge(TenantResource::kFiles, 1);
+    account->ForceCharge(TenantResource::kFileBytes, size);
+    fs->files_[Key(std::move(owner), path)] = Inode{number, account, fs->NewObject(number, size, path)};
     fs->next_inode_ = std::max(fs->next_inode_, number + 1);
     return true;
   }));
   MEMSERVER_RETURN_IF_ERROR(inner);
   // Pages of files unlinked while mapped in an earlier run have no inode.
   std::set<uint32_t> live;
-  for (auto& [path, inode] : fs->files_) live.insert(inode.number);
+  for (auto& [key, inode] : fs->files_) live.insert(inode.number);
   storage::WriteBatch orphans;
   MEMSERVER_RETURN_IF_ERROR(store->Scan(storage::Space::kFiles, "p", [&](std::string_view key, std::string_view) {
     if (key.size() == 13 && !live.count(static_cast<uint32_t>(keys::ReadBE(key, 1, 4)))) {
@@ -108,50 +138,62 @@ Status FileStore::DeletePageKeys(uint32_t inode, uint64_t from_index) {
   return wb.empty() ? Status::OK() : store_->Write(wb, /*sync=*/true);
 }
 
-Status FileStore::PersistInode(uint32_t number, uint64_t size, const std::string& path, storage::WriteBatch* wb,
+Status FileStore::PersistInode(uint32_t number, uint64_t size, const Key& key, storage::WriteBatch* wb,
                                std::string* scratch) {
-  *scratch = EncodeInodeRecord(size, path);
+  *scratch = EncodeInodeRecord(size, key.first, key.second);
   wb->Put(storage::Space::kFiles, keys::Inode(number), *scratch);
   return Status::OK();
 }
 
-Status FileStore::Create(const std::string& path, bool truncate, FileInfo* info) {
+Status FileStore::Create(const std::string& owner, const std::string& path, bool truncate, FileInfo* info) {
   MEMSERVER_RETURN_IF_ERROR(ValidatePath(path));
+  const Key key(owner, path);
   std::unique_lock<std::mutex> l(mu_);
-  auto it = files_.find(path);
+  auto it = files_.find(key);
   if (it != files_.end()) {
     if (!truncate) return Status::AlreadyExists(fmt::format("file '{}' already exists", path));
-    std::shared_ptr<MemoryObject> object = it->second.object;
     l.unlock();
-    MEMSERVER_RETURN_IF_ERROR(Truncate(path, 0));
-    return Stat(path, info);
+    MEMSERVER_RETURN_IF_ERROR(Truncate(owner, path, 0));
+    return Stat(owner, path, info);
   }
   if (next_inode_ > kMaxInode) {
     return Status::ResourceExhausted(
         fmt::format("cannot create '{}': all {} inode numbers of this store have been used", path, kMaxInode),
         "ENOSPC");
   }
+  if (files_.size() >= max_files_) {
+    return Status::ResourceExhausted(
+        fmt::format("cannot create '{}': the file store holds {} files, the server's limit (memserverd --max-files)",
+                    path, files_.size()),
+        "ENOSPC");
+  }
+  TenantAccount* account = ledger_->Account(owner);
+  MEMSERVER_RETURN_IF_ERROR(account->Charge(TenantResource::kFiles, 1));
   const uint32_t number = next_inode_++;
   storage::WriteBatch wb;
   std::string record, name, counter;
-  PersistInode(number, 0, path, &wb, &record);
+  PersistInode(number, 0, key, &wb, &record);
   keys::AppendBE(&name, number, 4);
   keys::AppendBE(&counter, next_inode_, 4);
-  const std::string name_key = keys::Name(path);
-  wb.Put(storage::Space::kFiles, name_key, name);
+  wb.Put(storage::Space::kFiles, NameKey(owner, path), name);
   wb.Put(storage::Space::kFiles, std::string(keys::kNextInode), counter);
-  MEMSERVER_RETURN_IF_ERROR(store_->Write(wb, /*sync=*/true));
-  files_[path] = Inode{number, path, NewObject(number, 0, path)};
-  *info = FileInfo{path, number, 0, 0};
+  Status s = store_->Write(wb, /*sync=*/true);
+  if (!s.ok()) {
+    account->Release(TenantResource::kFiles, 1);
+    return s;
+  }
+  files_[key] = Inode{number, account, NewObject(number, 0, path)};
+  *info = FileInfo{path, number, 0, 0, owner};
   return Status::OK();
 }
 
-Status FileStore::Lookup(const std::string& path, std::shared_ptr<MemoryObject>* object) {
-  MEMSERVER_RETURN_IF_ERROR(ValidatePath(path));
+Status FileStore::Lookup(const Key& key, std::shared_ptr<MemoryObject>* object, TenantAccount** account) {
+  MEMSERVER_RETURN_IF_ERROR(ValidatePath(key.second));
   std::lock_guard<std::mutex> l(mu_);
-  auto it = files_.find(path);
-  if (it == files_.end()) return Status::NotFound(fmt::format("no file '{}'", path), "ENOENT");
+  auto it = files_.find(key);
+  if (it == files_.end()) return Status::NotFound(NoFile(key.second), "ENOENT");
   *object = it->second.object;
+  if (account != nullptr) *account = it->second.account;
   return Status::OK();
 }
 
@@ -160,18 +202,29 @@ void FileStore::SetTruncateListener(TruncateListener listener) {
   truncate_listener_ = std::move(listener);
 }
 
-Status FileStore::OpenObject(const std::string& path, std::shared_ptr<MemoryObject>* object) {
-  return Lookup(path, object);
+Status FileStore::OpenObject(const std::string& owner, const std::string& path,
+                             std::shared_ptr<MemoryObject>* object) {
+  return Lookup(Key(owner, path), object);
 }
 
-Status FileStore::Write(const std::string& path, uint64_t offset, std::string_view data, FileInfo* info) {
+Status FileStore::Write(const std::string& owner, const std::string& path, uint64_t offset, std::string_view data,
+                        FileInfo* info) {
+  const Key key(owner, path);
   std::shared_ptr<MemoryObject> object;
-  Status s = Lookup(path, &object);
+  TenantAccount* account = nullptr;
+  Status s = Lookup(key, &object, &account);
   if (s.code() == StatusCode::kNotFound) {
+    // A write the quota refuses must not leave the file it would create.
+    TenantAccount* owner_account = ledger_->Account(owner);
+    const uint64_t limit = owner_account->limit(TenantResource::kFileBytes);
+    if (limit != kUnlimited && offset <= kMaxFileSize && data.size() <= kMaxFileSize - offset) {
+      MEMSERVER_RETURN_IF_ERROR(owner_account->Charge(TenantResource::kFileBytes, offset + data.size()));
+      owner_account->Release(TenantResource::kFileBytes, offset + data.size());
+    }
     FileInfo created;
-    s = Create(path, false, &created);
+    s = Create(owner, path, false, &created);
     if (s.code() == StatusCode::kAlreadyExists) s = Status::OK();  // raced with another creator
-    if (s.ok()) s = Lookup(path, &object);
+    if (s.ok()) s = Lookup(key, &object, &account);
   }
   MEMSERVER_RETURN_IF_ERROR(s);
   if (offset > kMaxFileSize || data.size() > kMaxFileSize - offset) {
@@ -183,14 +236,23 @@ Status FileStore::Write(const std::string& path, uint64_t offset, std::string_vi
     std::unique_lock<std::shared_mutex> ol(object->mu());
     const uint64_t end = offset + data.size();
     if (end > object->size()) {
+      // Charged before anything changes; given back if the growth fails.
+      const uint64_t grow = end - object->size();
+      MEMSERVER_RETURN_IF_ERROR(account->Charge(TenantResource::kFileBytes, grow));
       ReleaseBatch none;
       Page* tail = nullptr;
-      MEMSERVER_RETURN_IF_ERROR(object->Resize(end, &none, &tail));
-      if (tail != nullptr) touched.push_back(tail);
-      storage::WriteBatch wb;
-      std::string record;
-      PersistInode(object->inode(), end, path, &wb, &record);
-      MEMSERVER_RETURN_IF_ERROR(store_->Write(wb, /*sync=*/true));
+      Status grown = object->Resize(end, &none, &tail);
+      if (grown.ok()) {
+        if (tail != nullptr) touched.push_back(tail);
+        storage::WriteBatch wb;
+        std::string record;
+        PersistInode(object->inode(), end, key, &wb, &record);
+        grown = store_->Write(wb, /*sync=*/true);
+      }
+      if (!grown.ok()) {
+        account->Release(TenantResource::kFileBytes, grow);
+        return grown;
+      }
     }
     uint64_t a = offset;
     const char* p = data.data();
@@ -205,14 +267,15 @@ Status FileStore::Write(const std::string& path, uint64_t offset, std::string_vi
     }
     // Write-through: durable before the call returns.
     MEMSERVER_RETURN_IF_ERROR(pager_->Sync(touched));
-    *info = FileInfo{path, object->inode(), object->size(), object->cached_pages()};
+    *info = FileInfo{path, object->inode(), object->size(), object->cached_pages(), owner};
   }
   return Status::OK();
 }
 
-Status FileStore::Read(const std::string& path, uint64_t offset, uint64_t length, std::string* data) {
+Status FileStore::Read(const std::string& owner, const std::string& path, uint64_t offset, uint64_t length,
+                       std::string* data) {
   std::shared_ptr<MemoryObject> object;
-  MEMSERVER_RETURN_IF_ERROR(Lookup(path, &object));
+  MEMSERVER_RETURN_IF_ERROR(Lookup(Key(owner, path), &object));
   const uint64_t ps = pager_->page_size();
   std::shared_lock<std::shared_mutex> ol(object->mu());
   const uint64_t size = object->size();
@@ -232,31 +295,41 @@ Status FileStore::Read(const std::string& path, uint64_t offset, uint64_t length
   return Status::OK();
 }
 
-Status FileStore::Stat(const std::string& path, FileInfo* info) {
+Status FileStore::Stat(const std::string& owner, const std::string& path, FileInfo* info) {
   std::shared_ptr<MemoryObject> object;
-  MEMSERVER_RETURN_IF_ERROR(Lookup(path, &object));
-  *info = FileInfo{path, object->inode(), object->size(), object->cached_pages()};
+  MEMSERVER_RETURN_IF_ERROR(Lookup(Key(owner, path), &object));
+  *info = FileInfo{path, object->inode(), object->size(), object->cached_pages(), owner};
   return Status::OK();
 }
 
-Status FileStore::Truncate(const std::string& path, uint64_t size) {
+Status FileStore::Truncate(const std::string& owner, const std::string& path, uint64_t size) {
   if (size > kMaxFileSize) {
     return Status::InvalidArgument(fmt::format("size past the largest file size ({:#x} bytes)", kMaxFileSize), "EFBIG");
   }
+  const Key key(owner, path);
   std::shared_ptr<MemoryObject> object;
-  MEMSERVER_RETURN_IF_ERROR(Lookup(path, &object));
+  TenantAccount* account = nullptr;
+  MEMSERVER_RETURN_IF_ERROR(Lookup(key, &object, &account));
   const uint64_t ps = pager_->page_size();
   ReleaseBatch release;
   uint64_t old_size;
   {
     std::unique_lock<std::shared_mutex> ol(object->mu());
     old_size = object->size();
+    // Growth is charged first and given back on failure; a shrink is
+    // released once it is durable.
+    if (size > old_size) MEMSERVER_RETURN_IF_ERROR(account->Charge(TenantResource::kFileBytes, size - old_size));
+    auto refund = [&](Status s) {
+      if (!s.ok() && size > old_size) account->Release(TenantResource::kFileBytes, size - old_size);
+      return s;
+    };
     Page* tail = nullptr;
-    MEMSERVER_RETURN_IF_ERROR(object->Resize(size, &release, &tail));
+    MEMSERVER_RETURN_IF_ERROR(refund(object->Resize(size, &release, &tail)));
     storage::WriteBatch wb;
     std::string record;
-    PersistInode(object->inode(), size, path, &wb, &record);
-    MEMSERVER_RETURN_IF_ERROR(store_->Write(wb, /*sync=*/true));
+    PersistInode(object->inode(), size, key, &wb, &record);
+    MEMSERVER_RETURN_IF_ERROR(refund(store_->Write(wb, /*sync=*/true)));
+    if (size < old_size) account->Release(TenantResource::kFileBytes, old_size - size);
     std::vector<Page*> touched;
     if (tail != nullptr) touched.push_back(tail);
     if (size % ps != 0) {
@@ -276,21 +349,25 @@ Status FileStore::Truncate(const std::string& path, uint64_t size) {
   return Status::OK();
 }
 
-Status FileStore::Delete(const std::string& path) {
+Status FileStore::Delete(const std::string& owner, const std::string& path) {
   MEMSERVER_RETURN_IF_ERROR(ValidatePath(path));
   std::shared_ptr<MemoryObject> object;
+  TenantAccount* account = nullptr;
   {
     std::lock_guard<std::mutex> l(mu_);
-    auto it = files_.find(path);
-    if (it == files_.end()) return Status::NotFound(fmt::format("no file '{}'", path), "ENOENT");
+    auto it = files_.find(Key(owner, path));
+    if (it == files_.end()) return Status::NotFound(NoFile(path), "ENOENT");
     object = std::move(it->second.object);
+    account = it->second.account;
     files_.erase(it);
   }
   const uint32_t inode = object->inode();
   storage::WriteBatch wb;
-  wb.Delete(storage::Space::kFiles, keys::Name(path));
+  wb.Delete(storage::Space::kFiles, NameKey(owner, path));
   wb.Delete(storage::Space::kFiles, keys::Inode(inode));
   MEMSERVER_RETURN_IF_ERROR(store_->Write(wb, /*sync=*/true));
+  account->Release(TenantResource::kFiles, 1);
+  account->Release(TenantResource::kFileBytes, object->size());
   if (object.use_count() == 1) {
     object.reset();  // nobody maps it: drop the cache, then the content
     return DeletePageKeys(inode, 0);
@@ -301,11 +378,22 @@ Status FileStore::Delete(const std::string& path) {
   return Status::OK();
 }
 
-std::vector<FileInfo> FileStore::List(const std::string& prefix) {
+std::vector<FileInfo> FileStore::List(const std::string& owner, const std::string& prefix, bool all_owners) {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<FileInfo> out;
-  for (auto it = files_.lower_bound(prefix); it != files_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-    out.push_back(FileInfo{it->first, it->second.number, it->second.object->size(), it->second.object->cached_pages()});
+  auto add = [&](const Key& key, const Inode& inode) {
+    out.push_back(FileInfo{key.second, inode.number, inode.object->size(), inode.object->cached_pages(), key.first});
+  };
+  if (all_owners) {
+    for (const auto& [key, inode] : files_) {
+      if (key.second.compare(0, prefix.size(), prefix) == 0) add(key, inode);
+    }
+    return out;
+  }
+  for (auto it = files_.lower_bound(Key(owner, prefix));
+       it != files_.end() && it->first.first == owner && it->first.second.compare(0, prefix.size(), prefix) == 0;
+       ++it) {
+    add(it->first, it->second);
   }
   return out;
 }
@@ -325,13 +413,13 @@ Status FileStore::SyncAll() {
 std::vector<std::shared_ptr<MemoryObject>> FileStore::Objects() {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<std::shared_ptr<MemoryObject>> out;
-  for (auto& [path, inode] : files_) out.push_back(inode.object);
+  for (auto& [key, inode] : files_) out.push_back(inode.object);
   return out;
 }
 
 std::shared_ptr<MemoryObject> FileStore::ObjectByInode(uint32_t number) {
   std::lock_guard<std::mutex> l(mu_);
-  for (auto& [path, inode] : files_) {
+  for (auto& [key, inode] : files_) {
     if (inode.number == number) return inode.object;
   }
   return nullptr;

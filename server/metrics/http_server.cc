@@ -12,13 +12,17 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <algorithm>
 #include <array>
+#include <list>
 #include <charconv>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace memserver::metrics {
@@ -72,6 +76,19 @@ class MetricsServer::Impl {
  public:
   Impl(MetricsServer* owner) : owner_(owner), acceptor_(ioc_) {}
 
+  // Serves HTTPS with this certificate chain and key (PEM text).
+  Status UseTls(const std::string& cert_pem, const std::string& key_pem) {
+    boost::system::error_code ec;
+    ssl_.emplace(asio::ssl::context::tls_server);
+    ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1);
+    ssl_->use_certificate_chain(asio::buffer(cert_pem), ec);
+    if (!ec) ssl_->use_private_key(asio::buffer(key_pem), asio::ssl::context::pem, ec);
+    if (ec) return Status::InvalidArgument("metrics TLS: the certificate or key is not usable: " + ec.message());
+    return Status::OK();
+  }
+
   Status Listen(const tcp::endpoint& endpoint, const std::string& address, int* port) {
     boost::system::error_code ec;
     acceptor_.open(endpoint.protocol(), ec);
@@ -90,6 +107,13 @@ class MetricsServer::Impl {
   asio::io_context& ioc() { return ioc_; }
 
  private:
+  // What the connection bound may displace: a session waiting for a request.
+  class Waiter {
+   public:
+    virtual ~Waiter() = default;
+    virtual void Evict() = 0;
+  };
+  template <typename Stream>
   class Session;
 
   void Accept();
@@ -99,28 +123,74 @@ class MetricsServer::Impl {
   // still decrement open_connections_.
   MetricsServer* const owner_;
   size_t open_connections_ = 0;
+  // Sessions waiting for a request, oldest first: the ones a new connection
+  // displaces at the connection bound (only the io_context's thread
+  // touches these).
+  std::list<Waiter*> waiting_;
+  std::optional<asio::ssl::context> ssl_;  // set: HTTPS
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   asio::steady_timer retry_timer_{ioc_};
 };
 
 // One HTTP connection: read a request, answer it, repeat while keep-alive.
-class MetricsServer::Impl::Session : public std::enable_shared_from_this<Session> {
+// Stream is beast::tcp_stream (HTTP) or beast::ssl_stream over it (HTTPS:
+// a handshake first, bounded by kIdleTimeout like a request).
+template <typename Stream>
+class MetricsServer::Impl::Session final : public Waiter, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
  public:
-  Session(Impl* impl, tcp::socket socket)
-      : impl_(impl), stream_(std::move(socket)), buffer_(kMaxHeaderBytes + kMaxBodyBytes) {
+  template <typename... Args>
+  Session(Impl* impl, Args&&... args)
+      : impl_(impl), stream_(std::forward<Args>(args)...), buffer_(kMaxHeaderBytes + kMaxBodyBytes) {
     ++impl_->open_connections_;
   }
-  ~Session() { --impl_->open_connections_; }
+  ~Session() {
+    StopWaiting();
+    --impl_->open_connections_;
+  }
 
-  void Start() { Read(); }
+  void Start() {
+    if constexpr (kTls) {
+      waiting_it_ = impl_->waiting_.insert(impl_->waiting_.end(), this);
+      waiting_ = true;
+      Lowest().expires_after(kIdleTimeout);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+        self->StopWaiting();
+        if (ec) return self->Lowest().close();  // not TLS, a bad client, a timeout
+        self->Read();
+      });
+    } else {
+      Read();
+    }
+  }
+
+  // Displaced by a newer connection at the bound: closes the socket, which
+  // ends the pending read (and so the session).
+  void Evict() override {
+    StopWaiting();
+    beast::error_code ignored;
+    Lowest().socket().close(ignored);
+  }
 
  private:
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void StopWaiting() {
+    if (!waiting_) return;
+    impl_->waiting_.erase(waiting_it_);
+    waiting_ = false;
+  }
+
   void Read() {
+    waiting_it_ = impl_->waiting_.insert(impl_->waiting_.end(), this);
+    waiting_ = true;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(kMaxHeaderBytes));
     parser_->body_limit(kMaxBodyBytes);
-    stream_.expires_after(kIdleTimeout);
+    Lowest().expires_after(kIdleTimeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        self->OnRead(ec);
@@ -128,6 +198,7 @@ class MetricsServer::Impl::Session : public std::enable_shared_from_this<Session
   }
 
   void OnRead(beast::error_code ec) {
+    StopWaiting();
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       return Reply(http::status::request_header_fields_too_large, "request header too large\n",
                    /*keep_alive=*/false, 11);
@@ -181,7 +252,7 @@ class MetricsServer::Impl::Session : public std::enable_shared_from_this<Session
 
   void Write(std::shared_ptr<http::response<http::string_body>> response, bool head) {
     const bool keep_alive = response->keep_alive();
-    stream_.expires_after(kIdleTimeout);
+    Lowest().expires_after(kIdleTimeout);
     auto on_write = [self = shared_from_this(), response, keep_alive](beast::error_code ec,
                                                                       size_t) {
       if (ec || !keep_alive) return self->Close();
@@ -204,24 +275,32 @@ class MetricsServer::Impl::Session : public std::enable_shared_from_this<Session
   // still sends (bounded in bytes and time) before closing. Closing with
   // unread bytes would make the kernel reset the connection, and a reset
   // can destroy the error response the peer has not read yet.
+  // Over TLS: a close_notify (bounded by kLingerTimeout), then the close.
   void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    Drain(kLingerBytes);
+    if constexpr (kTls) {
+      Lowest().expires_after(kLingerTimeout);
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) { self->Lowest().close(); });
+    } else {
+      beast::error_code ignored;
+      Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Drain(kLingerBytes);
+    }
   }
 
   void Drain(size_t budget) {
-    if (budget == 0) return stream_.close();
-    stream_.expires_after(kLingerTimeout);
-    stream_.async_read_some(asio::buffer(discard_),
-                            [self = shared_from_this(), budget](beast::error_code ec, size_t n) {
-                              if (ec) return self->stream_.close();  // EOF, timeout, Stop
-                              self->Drain(n >= budget ? 0 : budget - n);
-                            });
+    if (budget == 0) return Lowest().close();
+    Lowest().expires_after(kLingerTimeout);
+    Lowest().async_read_some(asio::buffer(discard_),
+                             [self = shared_from_this(), budget](beast::error_code ec, size_t n) {
+                               if (ec) return self->Lowest().close();  // EOF, timeout, Stop
+                               self->Drain(n >= budget ? 0 : budget - n);
+                             });
   }
 
   Impl* const impl_;
-  beast::tcp_stream stream_;
+  bool waiting_ = false;
+  std::list<Waiter*>::iterator waiting_it_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::array<char, 4096> discard_;
@@ -239,11 +318,21 @@ void MetricsServer::Impl::Accept() {
       });
       return;
     }
-    if (open_connections_ < kMaxConnections) {
-      std::make_shared<Session>(this, std::move(socket))->Start();
+    if (open_connections_ >= kMaxConnections && !waiting_.empty()) {
+      // At the bound, the connection that has waited longest for a request
+      // (idle, or trickling one) makes room: idle connections cannot lock
+      // a scraper out.
+      waiting_.front()->Evict();
+    }
+    if (open_connections_ < kMaxConnections + kMaxConnections / 4) {
+      if (ssl_) {
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(this, std::move(socket), *ssl_)->Start();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(this, std::move(socket))->Start();
+      }
     } else {
       boost::system::error_code ignored;
-      socket.close(ignored);  // over the limit: refuse by closing
+      socket.close(ignored);  // every connection busy answering: refuse by closing
     }
     Accept();
   });
@@ -257,12 +346,18 @@ MetricsServer::~MetricsServer() { Stop(); }
 Status MetricsServer::Start(const std::string& listen_address,
                             std::shared_ptr<prometheus::Registry> registry,
                             std::unique_ptr<MetricsServer>* out) {
+  return Start(listen_address, std::move(registry), MetricsTls{}, out);
+}
+
+Status MetricsServer::Start(const std::string& listen_address, std::shared_ptr<prometheus::Registry> registry,
+                            const MetricsTls& tls, std::unique_ptr<MetricsServer>* out) {
   out->reset();
   if (registry == nullptr) return Status::InvalidArgument("metrics registry is null");
   tcp::endpoint endpoint;
   MEMSERVER_RETURN_IF_ERROR(ParseListenAddress(listen_address, &endpoint));
   std::unique_ptr<MetricsServer> server(new MetricsServer(std::move(registry)));
   server->impl_ = std::make_unique<Impl>(server.get());
+  if (!tls.cert_pem.empty()) MEMSERVER_RETURN_IF_ERROR(server->impl_->UseTls(tls.cert_pem, tls.key_pem));
   MEMSERVER_RETURN_IF_ERROR(server->impl_->Listen(endpoint, listen_address, &server->port_));
   asio::io_context* ioc = &server->impl_->ioc();
   server->thread_ = std::thread([ioc] { ioc->run(); });

@@ -19,8 +19,11 @@
 //   a request line + headers over kMaxHeaderBytes   431, then it closes
 //   a request body over kMaxBodyBytes          413, then it closes
 // Connections are HTTP/1.1 keep-alive (Prometheus reuses them). A connection
-// that sends nothing for kIdleTimeout is closed; at most kMaxConnections are
-// open at once, further ones are closed as soon as they are accepted. Before
+// that sends nothing for kIdleTimeout is closed. At kMaxConnections, a new
+// connection displaces the one that has waited longest for a request (idle,
+// or trickling one), so idle connections never lock a scraper out; only
+// when every connection is busy answering (and a quarter more are closing)
+// is a new one closed as soon as it is accepted. Before
 // closing, the server reads and discards what the peer still sends (at most
 // 256 KiB, for at most 2 s), so the peer receives the error response rather
 // than a reset. A scrape runs on the server's thread: collectables should be
@@ -47,6 +50,13 @@ class Registry;
 
 namespace memserver::metrics {
 
+// HTTPS for the metrics port: PEM text of the certificate chain and key
+// (memserverd's --tls-cert and --tls-key). Empty: plain HTTP.
+struct MetricsTls {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
 class MetricsServer {
  public:
   static constexpr size_t kMaxHeaderBytes = 8 << 10;
@@ -63,6 +73,10 @@ class MetricsServer {
   static Status Start(const std::string& listen_address,
                       std::shared_ptr<prometheus::Registry> registry,
                       std::unique_ptr<MetricsServer>* out);
+  // The same over TLS when `tls` has a certificate (HTTPS; a client that
+  // does not complete the handshake within kIdleTimeout is dropped).
+  static Status Start(const std::string& listen_address, std::shared_ptr<prometheus::Registry> registry,
+                      const MetricsTls& tls, std::unique_ptr<MetricsServer>* out);
   ~MetricsServer();  // Stop()
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;

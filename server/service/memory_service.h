@@ -1,5 +1,14 @@
 // MemoryServiceImpl: the memserver.v1.Memory gRPC service, a thin adapter
-// over memserver::Engine (synchronous gRPC API).
+// over memserver::Engine: unary calls on the synchronous gRPC API,
+// AccessStream on the callback API (server/service/access_stream_reactor.h:
+// no thread per stream).
+//
+// Every call first passes Serve/ServeProcess (below): the Authenticator
+// (server/service/auth.h) names the caller, the CallLimiter
+// (server/service/call_limits.h) admits it, and a pid the caller may not use
+// (another tenant's) is refused with exactly the NotFound of a missing one
+// (Engine::NoSuchProcess). File calls run in the caller's namespace
+// (Caller::ns), so another tenant's paths are simply absent.
 //
 // Each RPC converts the request (server/service/proto_conversion.h), calls
 // the engine, and converts the result with ToGrpcStatus
@@ -18,13 +27,21 @@
 // in flight on it (Server shuts gRPC down before destroying the engine).
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 
 #include "memserver/v1/memserver.grpc.pb.h"
 #include "server/common/status.h"
+#include "server/engine/types.h"
+#include "server/service/auth.h"
+#include "server/service/call_limits.h"
+#include "server/service/reactor_registry.h"
 
 namespace memserver {
 class Engine;
@@ -38,9 +55,17 @@ inline constexpr size_t kMaxProcessNameBytes = 256;
 // INVALID_ARGUMENT [EINVAL] (a lease is a liveness check, not a schedule).
 inline constexpr uint64_t kMaxLeaseMs = 30ull * 24 * 60 * 60 * 1000;
 
-class MemoryServiceImpl final : public v1::Memory::Service {
+class AccessStreamReactor;
+
+class MemoryServiceImpl final : public v1::Memory::WithCallbackMethod_AccessStream<v1::Memory::Service> {
  public:
-  explicit MemoryServiceImpl(Engine* engine) : engine_(engine) {}
+  // `auth` and `limiter` are borrowed and outlive the service, like
+  // `engine`. AccessStream batches run on `stream_threads` threads of the
+  // service's own (at least 1).
+  MemoryServiceImpl(Engine* engine, const Authenticator* auth, CallLimiter* limiter, unsigned stream_threads);
+  // Without tenants and with the default limits (tests).
+  explicit MemoryServiceImpl(Engine* engine);
+  ~MemoryServiceImpl();
   MemoryServiceImpl(const MemoryServiceImpl&) = delete;
   MemoryServiceImpl& operator=(const MemoryServiceImpl&) = delete;
 
@@ -93,12 +118,16 @@ class MemoryServiceImpl final : public v1::Memory::Service {
   // Batched access (memory_service_access.cc; rules in access_batch.h).
   grpc::Status Access(grpc::ServerContext* context, const v1::AccessRequest* request,
       v1::AccessResponse* response) override;
-  grpc::Status AccessStream(grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::AccessResponse, v1::AccessRequest>* stream) override;
+  grpc::ServerBidiReactor<v1::AccessRequest, v1::AccessResponse>* AccessStream(
+      grpc::CallbackServerContext* context) override;
   // Shutdown: cancels every open AccessStream (a batch being applied
   // finishes; its answer may not reach the client) and refuses new ones
   // with UNAVAILABLE. Idempotent.
   void CancelStreams();
+  // AccessStreams open now.
+  size_t open_streams();
+  // Default of the stream pool's size: 2 per core, at least 4.
+  static unsigned DefaultStreamThreads();
 
   // The process heap (memory_service.cc).
   grpc::Status Malloc(grpc::ServerContext* context, const v1::MallocRequest* request,
@@ -145,16 +174,54 @@ class MemoryServiceImpl final : public v1::Memory::Service {
       v1::ListFilesResponse* response) override;
 
  private:
+  friend class AccessStreamReactor;
+
   // ToGrpcStatus, logging a failure at debug level (a client's bad request
   // is not the server's news).
   static grpc::Status Finish(const char* rpc, const Status& status);
 
-  Engine* const engine_;  // borrowed, see the lifetime note above
+  // Authenticates and admits a call: *caller and the ticket that holds its
+  // place under the CallLimiter's bounds.
+  Status Admit(const grpc::ServerContext& context, Caller* caller, CallLimiter::Ticket* ticket);
+  // OK when `caller` may use process `pid`; otherwise (another tenant's, or
+  // none) Engine::NoSuchProcess(pid).
+  Status CheckProcess(const Caller& caller, Pid pid) const;
 
-  // Open AccessStream calls, for CancelStreams. streams_mu_ is a leaf lock.
-  std::mutex streams_mu_;
-  std::set<grpc::ServerContext*> streams_;  // GUARDED_BY(streams_mu_)
-  bool streams_closed_ = false;             // GUARDED_BY(streams_mu_)
+  // The body of every unary handler: admit, then fn(caller) -> Status.
+  template <typename Fn>
+  grpc::Status Serve(const char* rpc, grpc::ServerContext* context, Fn&& fn) {
+    Caller caller;
+    CallLimiter::Ticket ticket;
+    Status s = Admit(*context, &caller, &ticket);
+    if (s.ok()) s = fn(caller);
+    return Finish(rpc, s);
+  }
+  // The same for a call on process `pid`, refused unless the caller may use it.
+  template <typename Fn>
+  grpc::Status ServeProcess(const char* rpc, grpc::ServerContext* context, Pid pid, Fn&& fn) {
+    return Serve(rpc, context, [&](const Caller& caller) {
+      MEMSERVER_RETURN_IF_ERROR(CheckProcess(caller, pid));
+      return fn(caller);
+    });
+  }
+
+  Engine* const engine_;  // borrowed, see the lifetime note above
+  const Authenticator* auth_;
+  CallLimiter* limiter_;
+  // The stream registry, for CancelStreams: false once streams are closed.
+  bool RegisterStream(AccessStreamReactor* stream);
+  void UnregisterStream(AccessStreamReactor* stream);
+  // Runs `work` on the stream pool.
+  void PostStreamWork(std::function<void()> work);
+
+  // Owned only by the test constructor.
+  std::unique_ptr<Authenticator> own_auth_;
+  std::unique_ptr<CallLimiter> own_limiter_;
+
+  // Open AccessStreams, for CancelStreams.
+  ReactorRegistry<AccessStreamReactor> streams_;
+  // Last: joined (idle, once gRPC has shut down) before the rest goes.
+  std::unique_ptr<boost::asio::thread_pool> stream_pool_;
 };
 
 }  // namespace memserver::service

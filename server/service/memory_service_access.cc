@@ -1,69 +1,47 @@
-// Batched access: the unary Access call and the AccessStream session. The
-// batch rules (limits, per-op results) are in server/service/access_batch.h.
-#include <spdlog/spdlog.h>
+// Batched access: the unary Access call and the AccessStream session
+// (server/service/access_stream_reactor.h). The batch rules (limits, per-op
+// results) are in server/service/access_batch.h.
+#include <boost/asio/post.hpp>
 
 #include "server/engine/engine.h"
 #include "server/service/access_batch.h"
+#include "server/service/access_stream_reactor.h"
 #include "server/service/memory_service.h"
 
 namespace memserver::service {
 
-grpc::Status MemoryServiceImpl::Access(grpc::ServerContext*, const v1::AccessRequest* request,
+grpc::Status MemoryServiceImpl::Access(grpc::ServerContext* context, const v1::AccessRequest* request,
                                        v1::AccessResponse* response) {
   response->set_tag(request->tag());
-  Status s = RunAccessBatch(*engine_, *request, response);
-  return Finish("Access", s);
+  return Serve("Access", context, [&](const Caller& caller) {
+    // The batch's shape is judged before its pid, as RunAccessBatch does.
+    MEMSERVER_RETURN_IF_ERROR(ValidateAccessBatchShape(*request, engine_->options().max_io_bytes));
+    MEMSERVER_RETURN_IF_ERROR(CheckProcess(caller, request->pid()));
+    return RunAccessBatch(*engine_, *request, response);
+  });
 }
 
-// One request is read, run and answered at a time, so answers are in
-// request order by construction. The loop ends when the client half-closes
-// (Read fails with no cancellation: OK), or when the call is cancelled: by
-// the client, by its deadline, or by Server::Shutdown once its grace has
-// passed (a blocked Read or Write then returns false). A stream therefore
-// delays a graceful shutdown by at most the grace period.
-grpc::Status MemoryServiceImpl::AccessStream(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::AccessResponse, v1::AccessRequest>* stream) {
-  {
-    std::lock_guard<std::mutex> l(streams_mu_);
-    if (streams_closed_) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down; reconnect and retry");
-    }
-    streams_.insert(context);
-  }
-  struct Unregister {
-    MemoryServiceImpl* self;
-    grpc::ServerContext* context;
-    ~Unregister() {
-      std::lock_guard<std::mutex> l(self->streams_mu_);
-      self->streams_.erase(context);
-    }
-  } unregister{this, context};
-  v1::AccessRequest request;
-  v1::AccessResponse response;
-  uint64_t batches = 0;
-  while (!context->IsCancelled() && stream->Read(&request)) {
-    response.Clear();
-    response.set_tag(request.tag());
-    Status s = RunAccessBatch(*engine_, request, &response);
-    if (!s.ok()) {
-      spdlog::debug("AccessStream: batch with tag {} rejected: {}", request.tag(), s.ToString());
-      ToRpcStatus(s, response.mutable_status());
-    }
-    if (!stream->Write(response)) break;  // the client is gone
-    ++batches;
-  }
-  if (context->IsCancelled()) {
-    spdlog::debug("AccessStream: cancelled after {} batches", batches);
-    return grpc::Status(grpc::StatusCode::CANCELLED, "the access stream was cancelled");
-  }
-  return grpc::Status::OK;
+grpc::ServerBidiReactor<v1::AccessRequest, v1::AccessResponse>* MemoryServiceImpl::AccessStream(
+    grpc::CallbackServerContext* context) {
+  Caller caller;
+  CallLimiter::Ticket ticket;
+  Status s = auth_->Authenticate(*context, &caller);
+  if (s.ok()) s = limiter_->AdmitStream(context->peer(), caller, &ticket);
+  return new AccessStreamReactor(this, context, std::move(caller), std::move(ticket), s);
+}
+
+bool MemoryServiceImpl::RegisterStream(AccessStreamReactor* stream) { return streams_.Add(stream); }
+
+void MemoryServiceImpl::UnregisterStream(AccessStreamReactor* stream) { streams_.Remove(stream); }
+
+void MemoryServiceImpl::PostStreamWork(std::function<void()> work) {
+  boost::asio::post(*stream_pool_, std::move(work));
 }
 
 void MemoryServiceImpl::CancelStreams() {
-  std::lock_guard<std::mutex> l(streams_mu_);
-  streams_closed_ = true;
-  for (grpc::ServerContext* context : streams_) context->TryCancel();
+  streams_.ForEach([](AccessStreamReactor* stream) { stream->Cancel(); }, /*close=*/true);
 }
+
+size_t MemoryServiceImpl::open_streams() { return streams_.size(); }
 
 }  // namespace memserver::service

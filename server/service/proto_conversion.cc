@@ -22,6 +22,7 @@ void ToProto(const ProcessLimits& in, v1::Limits* out) {
 }
 
 void ToProto(const ProcessStats& in, v1::ProcessStats* out) {
+  out->set_owner(in.owner);
   out->set_pid(in.pid);
   out->set_name(in.name);
   out->set_virtual_bytes(in.virtual_bytes);
@@ -76,6 +77,7 @@ void ToProto(const MappingInfo& in, v1::Mapping* out) {
 }
 
 void ToProto(const FileInfo& in, v1::FileInfo* out) {
+  out->set_owner(in.owner);
   out->set_path(in.path);
   out->set_inode(in.inode);
   out->set_size(in.size);

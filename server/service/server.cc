@@ -13,14 +13,19 @@
 #include <cctype>
 #include <climits>
 #include <filesystem>
+#include <map>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
 #include "server/engine/engine.h"
 #include "server/metrics/engine_collector.h"
+#include "server/service/auth.h"
 #include "server/metrics/http_server.h"
+#include "server/metrics/tenant_collector.h"
 #include "server/service/health_service.h"
 #include "server/service/memory_service.h"
 #include "server/service/rpc_metrics.h"
@@ -74,10 +79,80 @@ int MaxReceiveMessageBytes(const EngineOptions& engine) {
   return ClampToInt(engine.max_io_bytes + kMessageHeadroom);
 }
 
+Status ReadPem(const std::string& path, const char* what, std::string* pem) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in || text.str().empty()) {
+    return Status::InvalidArgument(fmt::format("cannot read the {} '{}' (a PEM file)", what, path));
+  }
+  *pem = text.str();
+  return Status::OK();
+}
+
+// The gRPC port's credentials: TLS from the PEM files, or plaintext.
+Status MakeCredentials(const ServerOptions& o, std::shared_ptr<grpc::ServerCredentials>* creds) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return Status::InvalidArgument("TLS needs both --tls-cert and --tls-key (PEM files)");
+  }
+  if (!o.tls_client_ca_file.empty() && o.tls_cert_file.empty()) {
+    return Status::InvalidArgument("--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key");
+  }
+  if (o.tls_cert_file.empty()) {
+    *creds = grpc::InsecureServerCredentials();
+    return Status::OK();
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  MEMSERVER_RETURN_IF_ERROR(ReadPem(o.tls_key_file, "TLS private key", &pair.private_key));
+  MEMSERVER_RETURN_IF_ERROR(ReadPem(o.tls_cert_file, "TLS certificate", &pair.cert_chain));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!o.tls_client_ca_file.empty()) {
+    MEMSERVER_RETURN_IF_ERROR(ReadPem(o.tls_client_ca_file, "client CA", &ssl.pem_root_certs));
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  } else {
+    ssl.client_certificate_request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+  }
+  *creds = grpc::SslServerCredentials(ssl);
+  return Status::OK();
+}
+
+// Off loopback, both TLS and tenants, or --insecure.
+Status CheckExposure(const ServerOptions& o) {
+  if (o.insecure) return Status::OK();
+  const bool tls = !o.tls_cert_file.empty();
+  const bool tenants = o.tenants != nullptr;
+  if (tls && tenants) return Status::OK();
+  std::string missing = !tls && !tenants ? "TLS (--tls-cert, --tls-key) and tenants (--tenants FILE)"
+                        : !tls           ? "TLS (--tls-cert, --tls-key)"
+                                         : "tenants (--tenants FILE)";
+  for (const auto& [flag, address] : {std::pair<const char*, const std::string*>{"--listen", &o.listen_address},
+                                      {"--metrics-listen", &o.metrics_listen_address}}) {
+    if (address->empty() || IsLoopbackAddress(*address)) continue;
+    return Status::InvalidArgument(fmt::format(
+        "{} {} is not a loopback address, and a server reachable from other machines needs {}: "
+        "anyone reaching the port could otherwise read and write every process's memory. Configure "
+        "them (deploy/make-credentials.sh makes a CA, a certificate and tokens), listen on 127.0.0.1, "
+        "or pass --insecure to serve it open anyway",
+        flag, *address, missing));
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+bool IsLoopbackAddress(const std::string& address) {
+  if (IsUnixAddress(address)) return true;
+  const size_t colon = address.rfind(':');
+  const std::string host = colon == std::string::npos ? address : address.substr(0, colon);
+  return host == "localhost" || host == "[::1]" || host.starts_with("127.");
+}
 
 Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* server) {
   MEMSERVER_RETURN_IF_ERROR(ValidateListenAddress(options.listen_address));
+  MEMSERVER_RETURN_IF_ERROR(CheckExposure(options));
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  MEMSERVER_RETURN_IF_ERROR(MakeCredentials(options, &credentials));
   if (options.data_dir.empty()) return Status::InvalidArgument("data directory must not be empty");
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
@@ -102,7 +177,13 @@ Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* serv
                   st.errno_name().empty() ? nullptr : st.errno_name().c_str());
   }
   MEMSERVER_RETURN_IF_ERROR(Engine::Open(options.engine, std::move(store), &s->engine_));
-  s->service_ = std::make_unique<MemoryServiceImpl>(s->engine_.get());
+  s->auth_ = std::make_unique<Authenticator>();
+  s->auth_->SetTenants(options.tenants);
+  if (options.tenants != nullptr) s->engine_->SetTenantQuotas(options.tenants->EngineQuotas());
+  s->limiter_ = std::make_unique<CallLimiter>(options.limits);
+  s->service_ = std::make_unique<MemoryServiceImpl>(
+      s->engine_.get(), s->auth_.get(), s->limiter_.get(),
+      options.stream_threads == 0 ? MemoryServiceImpl::DefaultStreamThreads() : options.stream_threads);
   s->health_ =
       std::make_unique<HealthServiceImpl>(std::vector<std::string>{std::string(kServiceName)});
 
@@ -111,9 +192,32 @@ Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* serv
   std::shared_ptr<prometheus::Registry> registry;
   if (!options.metrics_listen_address.empty()) {
     registry = std::make_shared<prometheus::Registry>();
+    // The metrics port speaks TLS whenever the gRPC port does.
+    metrics::MetricsTls tls;
+    if (!options.tls_cert_file.empty()) {
+      MEMSERVER_RETURN_IF_ERROR(ReadPem(options.tls_cert_file, "TLS certificate", &tls.cert_pem));
+      MEMSERVER_RETURN_IF_ERROR(ReadPem(options.tls_key_file, "TLS private key", &tls.key_pem));
+    }
     MEMSERVER_RETURN_IF_ERROR(
-        metrics::MetricsServer::Start(options.metrics_listen_address, registry, &s->metrics_));
+        metrics::MetricsServer::Start(options.metrics_listen_address, registry, tls, &s->metrics_));
     s->metrics_->RegisterCollectable(metrics::NewEngineCollector(s->engine_.get()));
+    // Every tenant of the current table, with what it holds open now.
+    s->metrics_->RegisterCollectable(metrics::NewTenantCollector(
+        s->engine_.get(), [auth = s->auth_.get(), limiter = s->limiter_.get()] {
+          std::map<std::string, metrics::TenantOpenCounts> out;
+          if (std::shared_ptr<const TenantTable> table = auth->tenants()) {
+            for (const TenantSpec& t : table->tenants()) {
+              out[t.name] = metrics::TenantOpenCounts{0, 0, t.max_calls, t.max_streams};
+            }
+          }
+          for (const auto& [name, open] : limiter->TenantCounts()) {
+            if (auto it = out.find(name); it != out.end()) {
+              it->second.calls = open.calls;
+              it->second.streams = open.streams;
+            }
+          }
+          return out;
+        }));
     s->metrics_port_ = s->metrics_->port();
   }
 
@@ -130,8 +234,12 @@ Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* serv
   // in the process sets it must not add a second Health service here.
   builder.SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
   int selected_port = 0;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
-                           &selected_port);
+  builder.AddListeningPort(options.listen_address, credentials, &selected_port);
+  // HTTP/2's own cap on one connection's concurrent calls: what the
+  // CallLimiter admits per connection, so a client past it queues.
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONCURRENT_STREAMS,
+      ClampToInt(uint64_t{options.limits.max_calls_per_connection} + options.limits.max_streams_per_connection));
   // Without this, Linux's SO_REUSEPORT lets a second server share a port in
   // use instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -166,6 +274,19 @@ Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* serv
 
 Server::~Server() { Shutdown(); }
 
+Status Server::SetTenants(std::shared_ptr<const TenantTable> tenants) {
+  if (tenants == nullptr && options_.tenants != nullptr) {
+    return Status::InvalidArgument("the server started with tenants; a reload cannot turn authentication off");
+  }
+  if (tenants == nullptr) return Status::OK();
+  if (engine_ != nullptr) engine_->SetTenantQuotas(tenants->EngineQuotas());
+  auth_->SetTenants(std::move(tenants));
+  return Status::OK();
+}
+
+size_t Server::open_streams() const { return service_ == nullptr ? 0 : service_->open_streams(); }
+size_t Server::health_watchers() const { return health_ == nullptr ? 0 : health_->watchers(); }
+
 std::string Server::address() const {
   const std::string& listen = options_.listen_address;
   if (IsUnixAddress(listen)) return listen;
@@ -185,14 +306,18 @@ Status Server::Shutdown(std::chrono::milliseconds grace) {
   // are refused, which a balancer also reads as unhealthy.)
   if (health_ != nullptr) health_->BeginShutdown();
   if (grpc_server_ != nullptr) {
-    // An AccessStream idles in a blocking read between batches; only a
-    // cancellation ends it. Cancel the open streams (a batch being applied
-    // completes) and refuse new ones, so they do not hold shutdown for the
-    // whole grace period.
+    // New calls are refused (UNAVAILABLE) from here on. An AccessStream
+    // idles in a read between batches; only a cancellation ends it: cancel
+    // the open streams (a batch being applied completes).
+    limiter_->Close();
     service_->CancelStreams();
-    // Stops accepting calls; in-flight calls run to completion until the
-    // deadline, then are cancelled. Returns once no handler is running.
-    grpc_server_->Shutdown(std::chrono::system_clock::now() + grace);
+    // The calls in flight finish, up to the grace period...
+    limiter_->WaitUntilIdle(std::chrono::steady_clock::now() + grace);
+    // ...and then gRPC stops at once: a deadline already past cancels what
+    // is left and closes every connection, so an idle client connection (or
+    // one that never finished its handshake) does not hold the exit until
+    // the deadline. Returns once no handler is running.
+    grpc_server_->Shutdown(std::chrono::system_clock::now());
     grpc_server_->Wait();
   }
   grpc_server_.reset();

@@ -16,7 +16,15 @@
 //
 // Health: Check("") and Check("memserver.v1.Memory") answer SERVING from
 // the moment Start returns OK until Shutdown begins, NOT_SERVING from then
-// on; other names NOT_FOUND; Watch UNIMPLEMENTED (poll Check).
+// on; other names NOT_FOUND; Watch streams the same (health_service.h).
+//
+// Security (README "Security model"): with tls_cert_file/tls_key_file the
+// gRPC port (and the metrics port) speak TLS only; with tls_client_ca_file
+// a client must present a certificate signed by that CA. With `tenants`
+// every Memory call needs a tenant's bearer token (server/service/auth.h)
+// and sees only its tenant's processes and files. Without both TLS and
+// tenants, Start refuses a listen or metrics address that is not loopback
+// (127.0.0.0/8, ::1, localhost, a Unix socket) unless `insecure`.
 #pragma once
 
 #include <chrono>
@@ -27,6 +35,8 @@
 
 #include "server/common/status.h"
 #include "server/engine/options.h"
+#include "server/service/call_limits.h"
+#include "server/service/tenants.h"
 
 namespace grpc {
 class Server;
@@ -42,6 +52,8 @@ class MetricsServer;
 
 namespace memserver::service {
 
+class Authenticator;
+class CallLimiter;
 class HealthServiceImpl;
 class MemoryServiceImpl;
 
@@ -63,7 +75,29 @@ struct ServerOptions {
   uint64_t disk_reserve_bytes = 64ull << 20;
   // The memory engine's options (frames, page size, policy, ...).
   EngineOptions engine;
+  // PEM certificate chain and private key of the server: TLS on the gRPC
+  // and metrics ports. Both or neither. Default: none (plaintext).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA bundle: clients must present a certificate it signed (mutual
+  // TLS). Requires tls_cert_file. Default: none (no client certificate).
+  std::string tls_client_ca_file;
+  // Who may call, with their quotas; null: no authentication (every caller
+  // is the admin of the no-tenant world). Default: null.
+  std::shared_ptr<const TenantTable> tenants;
+  // Serve a non-loopback address without TLS and tenants. Default: false.
+  bool insecure = false;
+  // Calls and streams one connection, one tenant and the server may hold
+  // open (server/service/call_limits.h). Default: see CallLimits.
+  CallLimits limits;
+  // Threads that run AccessStream batches; 0: two per core, at least 4.
+  // Default: 0.
+  unsigned stream_threads = 0;
 };
+
+// Is `address` (host:port, [v6]:port, unix:path) reachable only from this
+// machine?
+bool IsLoopbackAddress(const std::string& address);
 
 class Server {
  public:
@@ -80,8 +114,17 @@ class Server {
   std::string address() const;
   Engine* engine() const { return engine_.get(); }
 
-  // Turns health checks to NOT_SERVING, stops accepting calls, lets
-  // in-flight calls finish (up to `grace`, then cancels them), stops the
+  // Replaces the tenants table (SIGHUP): calls authenticated from now on use
+  // `tenants`, and the engine's quotas become its. Null is refused when the
+  // server started with tenants (InvalidArgument): a reload cannot open it.
+  Status SetTenants(std::shared_ptr<const TenantTable> tenants);
+  // AccessStreams and health watchers open now.
+  size_t open_streams() const;
+  size_t health_watchers() const;
+
+  // Turns health checks to NOT_SERVING, refuses new calls (UNAVAILABLE),
+  // lets in-flight calls finish (up to `grace`, then cancels them), closes
+  // every connection (idle ones do not delay it), stops the
   // metrics server, checkpoints the engine (Engine::Checkpoint: the next
   // Start on the same data_dir serves the same processes), and closes the
   // engine and RocksDB. Returns the checkpoint's error, if any; the engine is
@@ -101,6 +144,8 @@ class Server {
   // service goes, the metrics server (whose collector borrows the engine)
   // stops before the checkpoint, and both before the engine goes.
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<CallLimiter> limiter_;
   std::unique_ptr<metrics::MetricsServer> metrics_;
   std::unique_ptr<MemoryServiceImpl> service_;
   std::unique_ptr<HealthServiceImpl> health_;

@@ -18,8 +18,17 @@ v1::FaultKind ToProtoFaultKind(FaultKind kind) {
 
 }  // namespace
 
+std::string BoundStatusMessage(const std::string& message) {
+  if (message.size() <= kMaxStatusMessageBytes) return message;
+  // Cut at a UTF-8 character boundary, and say how much was cut.
+  size_t cut = kMaxStatusMessageBytes - 64;
+  while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+  return message.substr(0, cut) + "... (" + std::to_string(message.size() - cut) + " more bytes)";
+}
+
 grpc::Status ToGrpcStatus(const Status& status) {
   if (status.ok()) return grpc::Status::OK;
+  const std::string message = BoundStatusMessage(status.message());
 
   v1::ErrorDetail detail;
   detail.set_errno_name(status.errno_name());
@@ -30,11 +39,10 @@ grpc::Status ToGrpcStatus(const Status& status) {
 
   v1::RpcStatus rpc_status;
   rpc_status.set_code(static_cast<int32_t>(status.code()));
-  rpc_status.set_message(status.message());
+  rpc_status.set_message(message);
   rpc_status.add_details()->PackFrom(detail);
 
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), status.message(),
-                      rpc_status.SerializeAsString());
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message, rpc_status.SerializeAsString());
 }
 
 }  // namespace memserver::service

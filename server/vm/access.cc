@@ -121,7 +121,7 @@ bool AddressSpace::TryGrowStackLocked(uint64_t addr) {
     MarkLayoutChanged();
     if (locked) {
       const Vma* grown = vmas_.Find(new_start);
-      if (pager_->ReserveLockBudget((old_start - new_start) >> page_shift_) &&
+      if (ReserveLockBudget((old_start - new_start) >> page_shift_) &&
           LockPagesLocked(*grown, new_start, old_start).ok()) {
         locked_bytes_ += old_start - new_start;
       }

@@ -195,7 +195,7 @@ void AddressSpace::UnmapLocked(uint64_t start, uint64_t end, ReleaseBatch* relea
     if (v.vm & kVmLocked) {
       UnlockPagesLocked(v, v.start, v.end);
       locked_bytes_ -= v.length();
-      pager_->ReleaseLockBudget(v.length() >> page_shift_);
+      ReleaseLockBudget(v.length() >> page_shift_);
     }
     if (v.is_shared() && v.object && v.object->kind() == MemoryObject::Kind::kFile) {
       // Shared file pages reach the file store on munmap.
@@ -309,14 +309,12 @@ Status AddressSpace::Mremap(uint64_t old_addr, uint64_t old_size, uint64_t new_s
         if (s.ok() && (vma.vm & kVmLocked)) {
           Vma grown = vma;
           grown.end = old_addr + new_len;
-          if (!pager_->ReserveLockBudget(grow >> page_shift_)) {
-            s = Status::ResourceExhausted("the server-wide mlock cap is reached", "EAGAIN");
-          } else {
+          if (ReserveLockBudget(grow >> page_shift_, &s)) {
             s = LockPagesLocked(grown, vma.end, grown.end);
             if (s.ok()) {
               locked_bytes_ += grow;
             } else {
-              pager_->ReleaseLockBudget(grow >> page_shift_);
+              ReleaseLockBudget(grow >> page_shift_);
             }
           }
           if (!s.ok()) vmas_.SetEnd(vma.start, vma.end);
@@ -372,13 +370,14 @@ Status AddressSpace::MoveLocked(const Vma& vma, uint64_t old_addr, uint64_t old_
   }
   if ((vma.vm & kVmLocked) && new_len > old_len) {
     const uint64_t grow = new_len - old_len;
-    if (!pager_->ReserveLockBudget(grow >> page_shift_)) {
+    Status refused;
+    if (!ReserveLockBudget(grow >> page_shift_, &refused)) {
       moved_vma.vm &= ~kVmLocked;  // cannot lock the growth: unlock the moved mapping instead
       UnlockPagesLocked(moved_vma, new_addr, new_addr + old_len);
       vmas_.Update(new_addr, new_addr + new_len, [](Vma& v) { v.vm &= ~kVmLocked; });
       locked_bytes_ -= old_len;
-      pager_->ReleaseLockBudget(old_len >> page_shift_);
-      return Status::ResourceExhausted("the server-wide mlock cap is reached", "EAGAIN");
+      ReleaseLockBudget(old_len >> page_shift_);
+      return refused;
     }
     MEMSERVER_RETURN_IF_ERROR(LockPagesLocked(moved_vma, new_addr + old_len, new_addr + new_len));
     locked_bytes_ += grow;

@@ -45,6 +45,8 @@
 
 namespace memserver {
 
+class TenantAccount;
+
 // One PT_LOAD segment of an executable, already validated (elf_image.h).
 struct LoadSegment {
   uint64_t vaddr = 0;   // virtual address of the first byte (load bias applied)
@@ -84,6 +86,12 @@ class AddressSpace {
   };
   // Adds the piece's record to batch->wb (its value kept in batch->values).
   using SyncCommitter = std::function<Status(const SyncedPiece&, Pager::SyncBatch*)>;
+  // The owner's account that locked bytes are charged to (its max_locked
+  // quota), besides the server-wide mlock cap; null: none. Borrowed (the
+  // engine's ledger outlives every process). Set before the first call
+  // that can lock memory, once.
+  void SetLockAccount(TenantAccount* account) { lock_account_ = account; }
+
   // `file` is the object to map when args.flags lacks kMapAnonymous.
   Status Mmap(const MmapArgs& args, std::shared_ptr<MemoryObject> file, uint64_t* addr);
   Status Munmap(uint64_t addr, uint64_t length);
@@ -243,6 +251,14 @@ class AddressSpace {
   Status CommitSyncPiece(SyncedPiece* piece, std::vector<Page*>* pages, std::vector<Page*>* object_pages,
                          const SyncCommitter& committer);
 
+  // --- lock_budget.cc: locked memory's two bounds ---
+  // Reserves `pages` of locked memory in the owner's account (max_locked)
+  // and then in the pager's server-wide cap; false, reserving nothing, when
+  // either refuses, with *why (when non-null) the error naming which.
+  // ReleaseLockBudget gives back what a successful reserve took.
+  bool ReserveLockBudget(uint64_t pages, Status* why = nullptr);
+  void ReleaseLockBudget(uint64_t pages);
+
   const EngineOptions options_;
   Pager* const pager_;
   const unsigned page_shift_;
@@ -258,6 +274,7 @@ class AddressSpace {
   uint64_t brk_ = 0;           // GUARDED_BY(mm_lock_)
   uint64_t locked_bytes_ = 0;  // GUARDED_BY(mm_lock_): bytes of kVmLocked mappings
   bool lock_future_ = false;   // GUARDED_BY(mm_lock_): mlockall(MCL_FUTURE)
+  TenantAccount* lock_account_ = nullptr;  // see SetLockAccount
   FaultCounters faults_;
   std::atomic<bool> changed_{true};  // a fresh address space is new to every snapshot
   // The layout's version, and the version the durable state (the committed

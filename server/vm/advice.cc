@@ -57,12 +57,8 @@ Status AddressSpace::LockRangeLocked(uint64_t start, uint64_t end) {
         fmt::format("RLIMIT_MEMLOCK: locking {:#x} more bytes would exceed the limit of {:#x}", add, limits_.memlock),
         "ENOMEM");
   }
-  if (!pager_->ReserveLockBudget(add >> page_shift_)) {
-    return Status::ResourceExhausted(
-        fmt::format("the server-wide mlock cap ({}% of the frame pool) would be exceeded",
-                    options_.max_locked_percent),
-        "EAGAIN");
-  }
+  Status refused;
+  if (!ReserveLockBudget(add >> page_shift_, &refused)) return refused;
   size_t done = 0;
   Status s;
   for (; done < pieces.size(); ++done) {
@@ -71,7 +67,7 @@ Status AddressSpace::LockRangeLocked(uint64_t start, uint64_t end) {
   }
   if (!s.ok()) {
     for (size_t i = 0; i < done; ++i) UnlockPagesLocked(pieces[i], pieces[i].start, pieces[i].end);
-    pager_->ReleaseLockBudget(add >> page_shift_);
+    ReleaseLockBudget(add >> page_shift_);
     return s;
   }
   for (const Vma& v : pieces) vmas_.Update(v.start, v.end, [](Vma& x) { x.vm |= kVmLocked; });
@@ -84,7 +80,7 @@ void AddressSpace::UnlockRangeLocked(uint64_t start, uint64_t end) {
     if (!(v.vm & kVmLocked)) continue;
     UnlockPagesLocked(v, v.start, v.end);
     locked_bytes_ -= v.length();
-    pager_->ReleaseLockBudget(v.length() >> page_shift_);
+    ReleaseLockBudget(v.length() >> page_shift_);
     vmas_.Update(v.start, v.end, [](Vma& x) { x.vm &= ~kVmLocked; });
   }
 }

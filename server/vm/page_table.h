@@ -1,7 +1,10 @@
 // PageTable: a sparse radix tree from virtual page number to Page*, like
-// x86-64's 4-level page tables: 512 entries per node, as many levels as the
-// virtual page number needs (4 for 48-bit addresses and 4 KiB pages). Its
-// memory grows with the pages touched, not with the address range.
+// x86-64's 4-level page tables: 512 entries per node, at most as many levels
+// as the virtual page number needs (4 for 48-bit addresses and 4 KiB pages).
+// Its memory grows with the pages touched, not with the address range: an
+// empty table has no node at all, and the tree is only as tall as its
+// highest entry needs (like Linux's xarray), so a one-page file's cache is
+// a single 2 KiB leaf instead of three 4 KiB interior nodes above it.
 //
 // A leaf entry (the PTE) is 4 bytes: the page's PageSlab handle, 0 when
 // empty; interior entries are node pointers. So a mapped page costs 4 bytes
@@ -13,7 +16,10 @@
 //   - Entries may be replaced with Exchange/CompareExchange under the shared
 //     lock (copy-on-write).
 //   - ClearRange and ForEach that removes nodes require the exclusive mm lock:
-//     nodes are freed only there.
+//     nodes are freed only there (the root too, once empty).
+//   - The root grows a level (a new root whose slot 0 is the old one) by
+//     compare-and-swap under the shared lock: a reader holding the old root
+//     still sees every entry it covers.
 // The table does not own the Pages' references: the AddressSpace does.
 #pragma once
 
@@ -67,39 +73,51 @@ class PageTable {
   static constexpr unsigned kBits = 9;
   static constexpr unsigned kFanout = 1u << kBits;
   // Interior node: slots hold child pointers (Node* or, at the last
-  // interior level, LeafNode*).
-  struct Node {
+  // interior level, LeafNode*). Nodes are 8-aligned: the root pointer keeps
+  // the tree's height in its low 3 bits.
+  struct alignas(8) Node {
     std::atomic<uint32_t> used{0};  // non-empty slots
     std::atomic<uintptr_t> slots[kFanout] = {};
   };
   // Leaf: slots hold PageSlab handles (0: empty).
-  struct LeafNode {
+  struct alignas(8) LeafNode {
     std::atomic<uint32_t> used{0};
     std::atomic<uint32_t> slots[kFanout] = {};
   };
   uint32_t HandleOf(Page* page) const;
   Page* PageAt(uint32_t handle) const;
 
-  unsigned Index(uint64_t vpn, unsigned level) const {
-    return (vpn >> (kBits * (levels_ - 1 - level))) & (kFanout - 1);
+  // A tree of `height` levels: level 0 is the root, level height-1 the
+  // leaves; it covers vpns below 2^(kBits * height).
+  static unsigned Index(uint64_t vpn, unsigned level, unsigned height) {
+    return (vpn >> (kBits * (height - 1 - level))) & (kFanout - 1);
   }
-  // Leaf node holding vpn, creating the path when `create`.
+  static uint64_t SpanOf(unsigned level, unsigned height) { return 1ull << (kBits * (height - 1 - level)); }
+  bool Covers(unsigned height, uint64_t vpn) const {
+    return height >= levels_ || (vpn >> (kBits * height)) == 0;
+  }
+  // The fewest levels that cover vpn.
+  unsigned HeightFor(uint64_t vpn) const;
+  static void* NodeOf(uintptr_t root) { return reinterpret_cast<void*>(root & ~uintptr_t{7}); }
+  static unsigned HeightOf(uintptr_t root) { return static_cast<unsigned>(root & 7); }
+  // Leaf node holding vpn, creating the path (and growing the root) when
+  // `create`.
   LeafNode* Leaf(uint64_t vpn, bool create);
-  const LeafNode* FindLeaf(uint64_t vpn) const;
-  // The node at `level` is a LeafNode when level + 1 == levels_ (then
-  // `node` points at one), else a Node.
-  bool ClearNode(void* node, unsigned level, uint64_t base, uint64_t begin, uint64_t end,
+  const LeafNode* FindLeaf(uint64_t vpn, unsigned* height) const;
+  // The node at `level` is a LeafNode when level + 1 == height (then `node`
+  // points at one), else a Node. Returns true when the node is empty
+  // afterwards (the caller frees it).
+  bool ClearNode(void* node, unsigned level, unsigned height, uint64_t base, uint64_t begin, uint64_t end,
                  const std::function<void(uint64_t, Page*)>& fn);
-  void ForEachNode(const void* node, unsigned level, uint64_t base, uint64_t begin, uint64_t end,
-                   const std::function<void(uint64_t, Page*)>& fn) const;
-  void* NewNode(unsigned level);
-  void DeleteNode(void* node, unsigned level);
-  uint64_t SpanOf(unsigned level) const { return 1ull << (kBits * (levels_ - 1 - level)); }
+  void ForEachNode(const void* node, unsigned level, unsigned height, uint64_t base, uint64_t begin,
+                   uint64_t end, const std::function<void(uint64_t, Page*)>& fn) const;
+  void* NewNode(bool leaf);
+  void DeleteNode(void* node, bool leaf);
 
-  const unsigned levels_;
+  const unsigned levels_;  // the most levels: what the widest vpn needs
   const PageSlab* const slab_;
-  std::atomic<uint64_t> nodes_{0}, leaves_{0};  // declared before root_: NewNode counts it
-  void* root_;  // a LeafNode when levels_ == 1
+  std::atomic<uint64_t> nodes_{0}, leaves_{0};
+  std::atomic<uintptr_t> root_{0};  // node | height; 0: empty (no node)
   std::atomic<uint64_t> entries_{0};
 };
 

@@ -2,6 +2,8 @@
 // semantics of open(2) O_CREAT|O_EXCL / O_TRUNC, pwrite(2), pread(2),
 // stat(2), truncate(2), unlink(2); paths are checked; files persist across
 // an engine restart on the same RocksDB directory.
+#include <map>
+
 #include "tests/conformance/conformance_fixture.h"
 
 namespace memserver::conformance {
@@ -191,6 +193,27 @@ TEST_F(FileStoreTest, SharedMappingWritesPersistAcrossAnEngineRestart) {
   ASSERT_OK(engine().Munmap(pid, at, 2 * kPage));
   Reopen();
   EXPECT_EQ(FileContents("/m"), Pattern(1, 0, kPage) + Pattern(2, at + kPage, kPage));
+}
+
+// The owner is on the inode record: after a restart each tenant's files are
+// still its own, charged to its quota again, and a record written before
+// owners existed reads as the no-tenant owner's.
+TEST_F(FileStoreTest, OwnedFilesKeepTheirOwnerAndChargeAcrossARestart) {
+  PutFile("/legacy", "no owner");
+  FileInfo info;
+  ASSERT_OK(engine().WriteFile("alice", "/legacy", 0, "alice's", &info));
+  ASSERT_OK(engine().WriteFile("bob", "/b", 0, "bob's", &info));
+  Reopen();
+  EXPECT_EQ(FileContents("/legacy"), "no owner");
+  std::string data;
+  ASSERT_OK(engine().ReadFile("alice", "/legacy", 0, 64, &data));
+  EXPECT_EQ(data, "alice's");
+  EXPECT_ERRNO(engine().StatFile("alice", "/b", &info), kNotFound, "ENOENT");
+  std::map<std::string, uint64_t> bytes;
+  for (const TenantUsage& u : engine().TenantUsages()) bytes[u.owner] = u.used[static_cast<int>(TenantResource::kFileBytes)];
+  EXPECT_EQ(bytes["alice"], 7u);
+  EXPECT_EQ(bytes["bob"], 5u);
+  EXPECT_EQ(bytes[""], 8u);
 }
 
 TEST_F(FileStoreTest, CreateAfterRestartDoesNotReuseALiveInode) {

@@ -114,6 +114,8 @@ def check_compose(repo, exposed, config, memload_flags, problems):
     problems.check("memserver-health" in test and "--addr" in test and
                    ds.port_of(test[test.index("--addr") + 1]) == grpc_port,
                    f"the memserverd healthcheck does not probe the gRPC port: {test}")
+    if config.get("tls-cert"):
+        problems.check("--tls-ca" in test, f"the healthcheck does not verify the TLS server: {test}")
     grace = str(server.get("stop_grace_period", "10s"))
     m = re.fullmatch(r"(\d+)(s|m)", grace)
     seconds = int(m.group(1)) * (60 if m.group(2) == "m" else 1) if m else 0
@@ -131,6 +133,10 @@ def check_compose(repo, exposed, config, memload_flags, problems):
     problems.check(server_arg == f"memserverd:{grpc_port}",
                    f"memload --server {server_arg!r} is not memserverd:{grpc_port}")
     problems.check("--duration" in args or "--ops" in args, "memload needs a bounded run")
+    if config.get("tenants"):
+        problems.check("--token-file" in args, "memload in compose must authenticate (--token-file)")
+    if config.get("tls-cert"):
+        problems.check("--tls-ca" in args, "memload in compose must verify the server (--tls-ca)")
     env = server.get("environment", {})
     if isinstance(env, list):
         env = dict(e.split("=", 1) for e in env)
@@ -145,6 +151,11 @@ def check_prometheus(repo, config, problems):
                for sc in job.get("static_configs", []) for t in sc.get("targets", [])]
     want = f"memserverd:{ds.port_of(config.get('metrics-listen'))}"
     problems.check(want in targets, f"Prometheus does not scrape {want} ({targets})")
+    if config.get("tls-cert"):
+        jobs = [job for job in prom.get("scrape_configs", [])
+                if any(want in sc.get("targets", []) for sc in job.get("static_configs", []))]
+        problems.check(bool(jobs) and jobs[0].get("scheme") == "https",
+                       "Prometheus must scrape memserverd over HTTPS (its metrics port speaks TLS)")
     promtool = shutil.which("promtool")
     if promtool:
         out = subprocess.run([promtool, "check", "config", path], capture_output=True,

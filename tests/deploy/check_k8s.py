@@ -4,7 +4,11 @@ k8s_schema.py, then the manifests against each other and against memserverd:
 
   - the StatefulSet's selector picks its own pods, its serviceName is a
     headless Service that selects them, the Service's target ports exist;
-  - gRPC probes (startup, readiness, liveness) ask the container's gRPC port;
+  - health probes (startup, readiness, liveness) ask the container's gRPC
+    port: memserver-health over TLS with the mounted CA (Kubernetes' native
+    gRPC probe speaks no TLS), or a grpc: probe when the config has no TLS;
+  - the config's TLS and tenants files are in a mounted Secret that
+    kustomization.yaml generates with those files;
   - every volume mount has a volume or a claim template; the data volume is
     a claim template mounted where the config's data-dir points;
   - the ConfigMap's file is mounted where --config points, its keys are
@@ -90,12 +94,21 @@ def check_workload(sts, svc, problems):
     return container, ports
 
 
-def check_probes(container, ports, problems):
+def check_probes(container, ports, tls, problems):
     grpc_port = ports.get("grpc")
     problems.check(grpc_port is not None, "the container has no port named grpc")
     for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
         probe = container.get(kind)
         if not problems.check(probe is not None, f"container has no {kind}"):
+            continue
+        if tls:
+            command = probe.get("exec", {}).get("command", [])
+            ok = bool(command) and command[0] == "memserver-health" and "--addr" in command[:-1]
+            problems.check(ok, f"{kind} must run memserver-health --addr (the server speaks TLS)")
+            if ok:
+                problems.check(ds.port_of(command[command.index("--addr") + 1]) == grpc_port,
+                               f"{kind} asks another port than the gRPC port {grpc_port}")
+                problems.check("--tls-ca" in command, f"{kind} does not verify the server (--tls-ca)")
             continue
         problems.check("grpc" in probe, f"{kind} must use the gRPC health protocol (grpc:)")
         if "grpc" in probe:
@@ -111,6 +124,26 @@ def check_probes(container, ports, problems):
             live.get("periodSeconds", 10) * live.get("failureThreshold", 3)
             >= ready.get("periodSeconds", 10) * ready.get("failureThreshold", 3),
             "livenessProbe gives up sooner than readinessProbe")
+
+
+def check_credentials(docs, config, volumes, mounts, problems):
+    """The config's TLS and tenants files come from a mounted Secret that the
+    kustomization generates with exactly those file names."""
+    k = one(docs, "Kustomization", problems) or {}
+    generated = {g["name"]: {os.path.basename(f) for f in g.get("files", [])}
+                 for g in k.get("secretGenerator", [])}
+    for key in ("tls-cert", "tls-key", "tenants"):
+        path = config.get(key)
+        if not problems.check(bool(path), f"the config has no {key}: the replicas would be open"):
+            continue
+        directory, name = os.path.split(path)
+        mounted = [n for n, p in mounts.items() if p == directory]
+        secret = volumes.get(mounted[0], {}).get("secret", {}) if mounted else {}
+        problems.check(bool(secret), f"{key} {path}: {directory} is not a Secret mount")
+        if secret:
+            files = generated.get(secret.get("secretName"), set())
+            problems.check(name in files, f"{key} {path}: the Secret {secret.get('secretName')!r} "
+                                          f"is not generated with {name}")
 
 
 def check_volumes(sts, container, problems):
@@ -204,8 +237,10 @@ def main():
     cm = one(docs, "ConfigMap", problems)
     if sts and svc and cm and not problems.failures:
         container, ports = check_workload(sts, svc, problems)
-        check_probes(container, ports, problems)
+        config = ds.parse_config(next(iter(cm.get("data", {}).values()), ""))
+        check_probes(container, ports, bool(config.get("tls-cert")), problems)
         volumes, claims, mounts = check_volumes(sts, container, problems)
+        check_credentials(docs, config, volumes, mounts, problems)
         check_config(sts, cm, container, ports, volumes, claims, mounts, flags, a.memserverd,
                      problems)
     return problems.report("check_k8s")

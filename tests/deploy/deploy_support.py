@@ -95,17 +95,31 @@ def env_name(flag):
     return "MEMSERVER_" + flag.upper().replace("-", "_")
 
 
+MAKE_CREDENTIALS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy",
+                                "make-credentials.sh")
+
+
 def start_and_stop_memserverd(memserverd, args=(), env=None, deadline_s=60):
-    """Starts memserverd with ARGS and ENV on loopback ephemeral ports and a
-    fresh data directory (the flags override the config file and the
-    environment), waits until it listens, sends SIGTERM and waits for it to
-    exit. Returns (ok, detail): ok when it started and exited 0."""
+    """Starts memserverd with ARGS and ENV on loopback ephemeral ports, a
+    fresh data directory and fresh credentials made by
+    deploy/make-credentials.sh (the flags override the config file's and the
+    environment's TLS files and tenants file), waits until it listens, sends
+    SIGTERM and waits for it to exit. Returns (ok, detail): ok when it
+    started and exited 0."""
     with tempfile.TemporaryDirectory(prefix="memserver-deploy-") as tmp:
         port_file = os.path.join(tmp, "port")
         log_path = os.path.join(tmp, "log")
+        creds = os.path.join(tmp, "credentials")
+        made = subprocess.run(["bash", MAKE_CREDENTIALS, creds], capture_output=True, text=True,
+                              timeout=deadline_s)
+        if made.returncode != 0:
+            return False, f"deploy/make-credentials.sh failed (needs openssl): {made.stderr}"
         cmd = [memserverd, *args, "--listen", "127.0.0.1:0", "--metrics-listen",
                "127.0.0.1:0", "--data-dir", os.path.join(tmp, "data"),
-               "--port-file", port_file]
+               "--port-file", port_file,
+               "--tls-cert", os.path.join(creds, "server.pem"),
+               "--tls-key", os.path.join(creds, "server.key"),
+               "--tenants", os.path.join(creds, "tenants.toml")]
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("MEMSERVER_")}
         full_env.update(env or {})
         with open(log_path, "w") as log:

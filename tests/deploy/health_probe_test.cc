@@ -129,7 +129,7 @@ class HealthProbeTest : public ::testing::Test {
 TEST_F(HealthProbeTest, ServingMemserverIsHealthy) {
   ASSERT_NO_FATAL_FAILURE(StartMemserver());
   for (const char* service : {"", "memserver.v1.Memory"}) {
-    ProbeResult result = ProbeHealth({server_->address(), service, kProbeTimeout});
+    ProbeResult result = ProbeHealth({server_->address(), service, kProbeTimeout, {}});
     EXPECT_TRUE(result.healthy) << service << ": " << result.message;
     EXPECT_EQ(result.message, "SERVING");
   }
@@ -137,7 +137,7 @@ TEST_F(HealthProbeTest, ServingMemserverIsHealthy) {
 
 TEST_F(HealthProbeTest, UnknownServiceIsUnhealthyAndNamed) {
   ASSERT_NO_FATAL_FAILURE(StartMemserver());
-  ProbeResult result = ProbeHealth({server_->address(), "no.such.Service", kProbeTimeout});
+  ProbeResult result = ProbeHealth({server_->address(), "no.such.Service", kProbeTimeout, {}});
   EXPECT_FALSE(result.healthy);
   EXPECT_NE(result.message.find("NOT_FOUND"), std::string::npos) << result.message;
   EXPECT_NE(result.message.find("no.such.Service"), std::string::npos) << result.message;
@@ -147,7 +147,7 @@ TEST_F(HealthProbeTest, NotServingIsUnhealthy) {
   BareServer bare(/*with_health=*/true);
   ASSERT_NE(bare.server(), nullptr);
   bare.server()->GetHealthCheckService()->SetServingStatus(false);
-  ProbeResult result = ProbeHealth({bare.address(), "", kProbeTimeout});
+  ProbeResult result = ProbeHealth({bare.address(), "", kProbeTimeout, {}});
   EXPECT_FALSE(result.healthy);
   EXPECT_EQ(result.message, bare.address() + ": NOT_SERVING");
 }
@@ -155,7 +155,7 @@ TEST_F(HealthProbeTest, NotServingIsUnhealthy) {
 TEST_F(HealthProbeTest, ServerWithoutHealthServiceIsUnhealthy) {
   BareServer bare(/*with_health=*/false);
   ASSERT_NE(bare.server(), nullptr);
-  ProbeResult result = ProbeHealth({bare.address(), "", kShortTimeout});
+  ProbeResult result = ProbeHealth({bare.address(), "", kShortTimeout, {}});
   EXPECT_FALSE(result.healthy);
   // The call reaches the server, which never answers it: the probe gives up
   // at its deadline rather than hanging, and says it was connected.
@@ -166,7 +166,7 @@ TEST_F(HealthProbeTest, ServerWithoutHealthServiceIsUnhealthy) {
 
 TEST_F(HealthProbeTest, NothingListeningIsUnhealthyAtTheDeadline) {
   RefusingPort port;
-  ProbeResult result = ProbeHealth({port.address(), "", kShortTimeout});
+  ProbeResult result = ProbeHealth({port.address(), "", kShortTimeout, {}});
   EXPECT_FALSE(result.healthy);
   EXPECT_NE(result.message.find("DEADLINE_EXCEEDED"), std::string::npos) << result.message;
   EXPECT_NE(result.message.find("could not connect"), std::string::npos) << result.message;

@@ -101,6 +101,7 @@ OBJECTS = {
     },
     "Probe": {
         "grpc": ("GRPCAction", False),
+        "exec": ("ExecAction", False),
         "httpGet": ("HTTPGetAction", False),
         "tcpSocket": ("TCPSocketAction", False),
         "initialDelaySeconds": ("integer", False),
@@ -110,6 +111,9 @@ OBJECTS = {
         "failureThreshold": ("integer", False),
     },
     # A gRPC probe's port is a number, never a name (unlike httpGet's).
+    "ExecAction": {
+        "command": (("list", "string"), True),
+    },
     "GRPCAction": {
         "port": ("integer", True),
         "service": ("string", False),
@@ -144,7 +148,12 @@ OBJECTS = {
     "Volume": {
         "name": ("string", True),
         "configMap": ("ConfigMapVolumeSource", False),
+        "secret": ("SecretVolumeSource", False),
         "emptyDir": ("EmptyDirVolumeSource", False),
+    },
+    "SecretVolumeSource": {
+        "secretName": ("string", True),
+        "defaultMode": ("integer", False),
     },
     "ConfigMapVolumeSource": {
         "name": ("string", True),
@@ -186,6 +195,15 @@ OBJECTS = {
         "apiVersion": ("string", True),
         "kind": ("string", True),
         "resources": (("list", "string"), True),
+        "secretGenerator": (("list", "SecretGenerator"), False),
+        "generatorOptions": ("GeneratorOptions", False),
+    },
+    "SecretGenerator": {
+        "name": ("string", True),
+        "files": (("list", "string"), True),
+    },
+    "GeneratorOptions": {
+        "disableNameSuffixHash": ("boolean", False),
     },
 }
 
@@ -198,7 +216,7 @@ KINDS = {
 }
 
 # Probe handlers: exactly one per probe.
-PROBE_HANDLERS = ("grpc", "httpGet", "tcpSocket")
+PROBE_HANDLERS = ("grpc", "exec", "httpGet", "tcpSocket")
 
 
 def _check(value, typ, path, errors):

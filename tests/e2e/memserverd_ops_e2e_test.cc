@@ -116,7 +116,7 @@ TEST_F(MemserverdOpsTest, WildcardListenLogsTheBoundAddressAndTheOneToDial) {
   std::string error;
   std::unique_ptr<Child> child = Child::Spawn(
       {MEMSERVERD_PATH, "--listen", "0.0.0.0:0", "--port-file", port_file, "--data-dir",
-       dir_.path() + "/data", "--memory", "256KiB", "--metrics-listen", ""},
+       dir_.path() + "/data", "--memory", "256KiB", "--metrics-listen", "", "--insecure"},
       {}, log_fd, log_fd, &error);
   close(log_fd);
   ASSERT_NE(child, nullptr) << error;

@@ -66,7 +66,10 @@ TEST_F(DaemonConfigTest, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(config_.server.engine.readahead_max_pages, 32u);
   EXPECT_EQ(config_.server.engine.snapshot_interval_ms, 60'000u);
   EXPECT_EQ(config_.server.disk_reserve_bytes, 64ull << 20);
-  EXPECT_EQ(effective_.size(), 15u);
+    EXPECT_EQ(effective_.size(), 25u);
+  EXPECT_TRUE(config_.tenants_file.empty());
+  EXPECT_TRUE(config_.server.tls_cert_file.empty());
+  EXPECT_FALSE(config_.server.insecure);
   for (const EffectiveOption& e : effective_) EXPECT_EQ(e.source, Source::kDefault) << e.name;
   EXPECT_EQ(Effective("memory").value, "256MiB");
 }

@@ -51,22 +51,36 @@ TEST_F(ServiceTest, HealthCheckOfAnOversizedServiceNameIsInvalidArgument) {
   EXPECT_EQ(s.error_code(), StatusCode::INVALID_ARGUMENT) << Describe(s);
 }
 
-// Watch is not served (it would pin a server thread per watcher): the caller
-// is told at once to poll Check, and the server keeps answering Check.
-TEST_F(ServiceTest, HealthWatchIsUnimplementedAndCheckStillServes) {
+// Watch streams the status at once, SERVICE_UNKNOWN for a name Check does
+// not know, and NOT_SERVING when shutdown begins, which ends the stream.
+TEST_F(ServiceTest, HealthWatchStreamsServingThenNotServingAtShutdown) {
   auto stub = grpc::health::v1::Health::NewStub(channel_);
-  HealthCheckRequest request;
-  auto context = Context();
-  auto reader = stub->Watch(context.get(), request);
+  auto unknown_context = Context();
+  HealthCheckRequest unknown_request;
+  unknown_request.set_service("no.such.Service");
+  auto unknown = stub->Watch(unknown_context.get(), unknown_request);
   HealthCheckResponse update;
-  EXPECT_FALSE(reader->Read(&update));
-  grpc::Status s = reader->Finish();
-  EXPECT_EQ(s.error_code(), StatusCode::UNIMPLEMENTED) << Describe(s);
-  EXPECT_NE(s.error_message().find("poll Check"), std::string::npos) << Describe(s);
+  ASSERT_TRUE(unknown->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::SERVICE_UNKNOWN);
+  unknown_context->TryCancel();
+  EXPECT_EQ(unknown->Finish().error_code(), StatusCode::CANCELLED);
 
+  auto context = Context();
+  HealthCheckRequest request;
+  request.set_service("memserver.v1.Memory");
+  auto reader = stub->Watch(context.get(), request);
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::SERVING);
   HealthCheckResponse response;
   ASSERT_TRUE(CheckHealth(channel_, "", &response).ok());
   EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+
+  std::thread stopper([&] { EXPECT_TRUE(server_->Shutdown().ok()); });
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_FALSE(reader->Read(&update));
+  EXPECT_TRUE(reader->Finish().ok());
+  stopper.join();
 }
 
 // The process-wide switch for gRPC's default (callback) health service does
@@ -83,13 +97,18 @@ TEST(ServerStartTest, DefaultHealthServiceSwitchedOnElsewhereIsNotUsed) {
   HealthCheckResponse response;
   ASSERT_TRUE(CheckHealth(channel, "memserver.v1.Memory", &response).ok());
   EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
-  // Only ours answers Watch this way; gRPC's default service would stream.
+  // Only ours knows memserver.v1.Memory in Watch; gRPC's default service
+  // would answer SERVICE_UNKNOWN.
   auto stub = grpc::health::v1::Health::NewStub(channel);
   auto context = Context();
-  auto reader = stub->Watch(context.get(), HealthCheckRequest());
+  HealthCheckRequest request;
+  request.set_service("memserver.v1.Memory");
+  auto reader = stub->Watch(context.get(), request);
   HealthCheckResponse update;
-  EXPECT_FALSE(reader->Read(&update));
-  EXPECT_EQ(reader->Finish().error_code(), StatusCode::UNIMPLEMENTED);
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::SERVING);
+  context->TryCancel();
+  reader->Finish();
   EXPECT_TRUE(server->Shutdown().ok());
 }
 
@@ -128,10 +147,30 @@ TEST(ServerStartTest, AddressOfAnotherMachineIsUnavailable) {
   TempDir dir;
   ServerOptions options = TestServerOptions(dir.path());
   options.listen_address = "192.0.2.1:0";  // TEST-NET-1: never local; bind fails at once
+  options.insecure = true;  // past the refusal of an open non-loopback address, to the bind
   std::unique_ptr<Server> server;
   Status s = Server::Start(options, &server);
   EXPECT_EQ(s.code(), memserver::StatusCode::kUnavailable) << s.ToString();
   EXPECT_EQ(server, nullptr);
+}
+
+TEST(ServerStartTest, OpenNonLoopbackAddressIsRefusedNamingWhatToConfigure) {
+  TempDir dir;
+  ServerOptions options = TestServerOptions(dir.path());
+  options.listen_address = "0.0.0.0:0";
+  std::unique_ptr<Server> server;
+  Status s = Server::Start(options, &server);
+  EXPECT_EQ(s.code(), memserver::StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_NE(s.message().find("--tls-cert"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("--tenants"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("--insecure"), std::string::npos) << s.ToString();
+  EXPECT_EQ(server, nullptr);
+  EXPECT_TRUE(IsLoopbackAddress("127.0.0.1:1"));
+  EXPECT_TRUE(IsLoopbackAddress("[::1]:1"));
+  EXPECT_TRUE(IsLoopbackAddress("localhost:1"));
+  EXPECT_TRUE(IsLoopbackAddress("unix:/tmp/s"));
+  EXPECT_FALSE(IsLoopbackAddress("10.0.0.1:1"));
+  EXPECT_FALSE(IsLoopbackAddress("[::]:1"));
 }
 
 TEST(ServerStartTest, DataDirectoryThatCannotBeCreatedFails) {

@@ -23,7 +23,49 @@ TEST(PageTableTest, LookupOfUntouchedPageIsEmpty) {
   PageTable t(36, &Slab());
   EXPECT_EQ(t.Lookup(0), nullptr);
   EXPECT_EQ(t.Lookup((1ull << 36) - 1), nullptr);
-  EXPECT_EQ(t.node_bytes(), t.node_bytes());  // root only
+  EXPECT_EQ(t.node_bytes(), 0u);  // an empty table has no node at all
+}
+
+TEST(PageTableTest, LowIndicesCostOneLeafAndTheTreeGrowsOnlyAsTallAsNeeded) {
+  PageTable t(28, &Slab());  // a 1 TiB file's page cache: up to 4 levels
+  t.Install(0, Fake(1));
+  const uint64_t one_leaf = t.node_bytes();
+  EXPECT_LT(one_leaf, 2100u) << "one 512-entry leaf of 4-byte handles";
+  t.Install(511, Fake(2));
+  EXPECT_EQ(t.node_bytes(), one_leaf);
+  t.Install(512, Fake(3));  // a second leaf and a root above the two
+  EXPECT_GT(t.node_bytes(), 2 * one_leaf);
+  t.Install((1ull << 28) - 1, Fake(4));  // the full height
+  EXPECT_EQ(t.Lookup(0), Fake(1));
+  EXPECT_EQ(t.Lookup(511), Fake(2));
+  EXPECT_EQ(t.Lookup(512), Fake(3));
+  EXPECT_EQ(t.Lookup((1ull << 28) - 1), Fake(4));
+  EXPECT_EQ(t.Lookup(1ull << 20), nullptr);
+  std::vector<uint64_t> seen;
+  t.ForEach(0, ~0ull, [&](uint64_t vpn, Page*) { seen.push_back(vpn); });
+  EXPECT_EQ(seen, (std::vector<uint64_t>{0, 511, 512, (1ull << 28) - 1}));
+  t.ClearRange(0, ~0ull, [](uint64_t, Page*) {});
+  EXPECT_EQ(t.node_bytes(), 0u);
+  EXPECT_EQ(t.entries(), 0u);
+}
+
+TEST(PageTableTest, ConcurrentInstallsThatGrowTheRootAllLand) {
+  for (int round = 0; round < 20; ++round) {
+    PageTable t(36, &Slab());
+    std::vector<std::thread> threads;
+    for (int th = 0; th < 4; ++th) {
+      // Each thread's first install needs a taller root than the last one's.
+      threads.emplace_back([&, th] {
+        for (uint64_t v = 1; v < (1ull << 36); v <<= 3) EXPECT_EQ(t.Install(v + th, Fake(th + 1)), Fake(th + 1));
+      });
+    }
+    for (auto& th : threads) th.join();
+    for (int th = 0; th < 4; ++th) {
+      for (uint64_t v = 1; v < (1ull << 36); v <<= 3) ASSERT_EQ(t.Lookup(v + th), Fake(th + 1)) << v + th;
+    }
+    t.ClearRange(0, 1ull << 36, [](uint64_t, Page*) {});
+    EXPECT_EQ(t.node_bytes(), 0u);
+  }
 }
 
 TEST(PageTableTest, InstallIsFirstWriterWins) {
@@ -37,13 +79,13 @@ TEST(PageTableTest, InstallIsFirstWriterWins) {
 
 TEST(PageTableTest, MemoryGrowsWithTouchedPagesNotRange) {
   PageTable t(36, &Slab());
-  uint64_t empty = t.node_bytes();
-  // Two pages at opposite ends of a 2^36-page space cost two paths, not the range.
+  // Two pages at opposite ends of a 2^36-page space cost two paths, not the
+  // range: a root and three nodes below it on each side.
   t.Install(0, Fake(1));
   t.Install((1ull << 36) - 1, Fake(2));
-  EXPECT_LE(t.node_bytes(), empty * 7);
+  EXPECT_LE(t.node_bytes(), 7 * 4200u);
   t.ClearRange(0, 1ull << 36, [](uint64_t, Page*) {});
-  EXPECT_EQ(t.node_bytes(), empty);  // interior nodes freed again
+  EXPECT_EQ(t.node_bytes(), 0u);  // every node freed again, the root too
 }
 
 TEST(PageTableTest, ClearRangeRemovesOnlyThatRangeInOrder) {
