@@ -15,7 +15,7 @@ AddressSpace::AddressSpace(const EngineOptions& options, Pager* pager)
       page_shift_(static_cast<unsigned>(std::countr_zero(options.page_size))),
       page_mask_(options.page_size - 1),
       top_(1ull << options.address_bits),
-      vmas_(page_shift_),
+      vmas_(page_shift_, top_),
       pages_(options.address_bits - page_shift_, pager->slab()) {
   limits_.as = options.default_rlimit_as;
   limits_.data = options.default_rlimit_data;
@@ -45,11 +45,7 @@ Status AddressSpace::CheckRange(uint64_t addr, uint64_t length, uint64_t* end) c
 
 uint64_t AddressSpace::DataBytesLocked() const {
   // Linux's data_vm: private writable mappings that are not the stack.
-  uint64_t n = 0;
-  for (const Vma& v : vmas_.All()) {
-    if (!v.is_shared() && (v.prot & kProtWrite) && !(v.vm & kVmGrowsDown)) n += v.length();
-  }
-  return n;
+  return vmas_.data_bytes();
 }
 
 Status AddressSpace::CheckMapLimitsLocked(uint64_t add_bytes, bool counts_as_data) const {
