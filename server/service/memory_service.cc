@@ -8,6 +8,7 @@
 #include <string>
 
 #include "server/engine/engine.h"
+#include "server/service/call_control_conversion.h"
 #include "server/service/proto_conversion.h"
 #include "server/service/request_validation.h"
 #include "server/service/status_conversion.h"
@@ -68,10 +69,10 @@ grpc::Status MemoryServiceImpl::Exec(grpc::ServerContext*, const v1::ExecRequest
 
 // ---- Mappings ----
 
-grpc::Status MemoryServiceImpl::Mmap(grpc::ServerContext*, const v1::MmapRequest* request,
+grpc::Status MemoryServiceImpl::Mmap(grpc::ServerContext* context, const v1::MmapRequest* request,
                                      v1::MmapResponse* response) {
   uint64_t addr = 0;
-  Status s = engine_->Mmap(request->pid(), FromProto(*request), &addr);
+  Status s = engine_->Mmap(request->pid(), FromProto(*request), &addr, CallControlFrom(*context));
   if (s.ok()) response->set_addr(addr);
   return Finish("Mmap", s);
 }
@@ -133,12 +134,12 @@ grpc::Status MemoryServiceImpl::Munlockall(grpc::ServerContext*,
   return Finish("Munlockall", engine_->Munlockall(request->pid()));
 }
 
-grpc::Status MemoryServiceImpl::Madvise(grpc::ServerContext*, const v1::MadviseRequest* request,
+grpc::Status MemoryServiceImpl::Madvise(grpc::ServerContext* context, const v1::MadviseRequest* request,
                                         v1::MadviseResponse*) {
   // An open enum: unknown advice values arrive as their number, and the
   // engine answers EINVAL for them.
   return Finish("Madvise", engine_->Madvise(request->pid(), request->addr(), request->length(),
-                                            static_cast<int>(request->advice())));
+                                            static_cast<int>(request->advice()), CallControlFrom(*context)));
 }
 
 grpc::Status MemoryServiceImpl::Msync(grpc::ServerContext*, const v1::MsyncRequest* request,
