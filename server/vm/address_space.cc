@@ -265,8 +265,8 @@ Status AddressSpace::Mprotect(uint64_t addr, uint64_t length, uint32_t prot) {
   }
   if (length == 0) return Status::OK();
   uint64_t end;
-  if (!RoundedEnd(addr, length, &end) || end > top_) {
-    return Status::FailedPrecondition(
+  if (!RoundedEnd(addr, length, &end) || end > top_) {  // Linux: ENOMEM; a malformed request all the same
+    return Status::InvalidArgument(
         fmt::format("mprotect: [{:#x}, +{:#x}) runs past the end of the address space", addr, length), "ENOMEM");
   }
   if (prot & ~kProtMask) {

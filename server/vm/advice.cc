@@ -118,7 +118,11 @@ Status AddressSpace::Mlock(uint64_t addr, uint64_t length) {
   if (len == 0) return Status::OK();
   if (start + len < start) return Status::InvalidArgument(fmt::format("mlock: [{:#x}, +{:#x}) wraps around", addr, length));
   const uint64_t end = start + len;
-  if (end > top_ || !vmas_.Covers(start, end)) {
+  if (end > top_) {
+    return Status::InvalidArgument(fmt::format("mlock: [{:#x}, {:#x}) runs past the end of the address space", start, end),
+                                   "ENOMEM");
+  }
+  if (!vmas_.Covers(start, end)) {
     return Status::FailedPrecondition(fmt::format("mlock: [{:#x}, {:#x}) contains unmapped pages", start, end), "ENOMEM");
   }
   bool unpopulated = false;
@@ -140,7 +144,11 @@ Status AddressSpace::Munlock(uint64_t addr, uint64_t length) {
   const uint64_t end = start + len;
   std::unique_lock<std::shared_mutex> lock(mm_lock_);
   if (dead_) return Status::NotFound("process has exited");
-  if (end > top_ || !vmas_.Covers(start, end)) {
+  if (end > top_) {
+    return Status::InvalidArgument(
+        fmt::format("munlock: [{:#x}, {:#x}) runs past the end of the address space", start, end), "ENOMEM");
+  }
+  if (!vmas_.Covers(start, end)) {
     return Status::FailedPrecondition(fmt::format("munlock: [{:#x}, {:#x}) contains unmapped pages", start, end), "ENOMEM");
   }
   MEMSERVER_RETURN_IF_ERROR(
@@ -196,7 +204,7 @@ Status AddressSpace::Madvise(uint64_t addr, uint64_t length, int advice, const C
     return Status::InvalidArgument(fmt::format("madvise: [{:#x}, +{:#x}) wraps around", addr, length));
   }
   if (end > top_) {
-    return Status::FailedPrecondition(
+    return Status::InvalidArgument(
         fmt::format("madvise: [{:#x}, {:#x}) runs past the end of the address space", addr, end), "ENOMEM");
   }
   if (advice == kMadvWillNeed) return WillNeed(addr, end, control);
@@ -252,15 +260,16 @@ Status AddressSpace::Madvise(uint64_t addr, uint64_t length, int advice, const C
 
 Status AddressSpace::Msync(uint64_t addr, uint64_t length, uint32_t flags) {
   // Argument checks in the order of Linux's msync(2): flags, alignment,
-  // MS_ASYNC with MS_SYNC (EINVAL); a length that wraps when rounded up is
-  // ENOMEM, as is a range past the address space (unmapped).
+  // MS_ASYNC with MS_SYNC (EINVAL); a range that wraps when rounded up, or
+  // runs past the address space, is ENOMEM as on Linux (INVALID_ARGUMENT:
+  // the request is malformed).
   if (flags & ~(kMsAsync | kMsSync | kMsInvalidate)) return Status::InvalidArgument("unknown msync flags");
   if (addr & page_mask_) return Status::InvalidArgument(fmt::format("msync address {:#x} is not page-aligned", addr));
   if ((flags & kMsAsync) && (flags & kMsSync)) return Status::InvalidArgument("MS_ASYNC and MS_SYNC together");
   if (length == 0) return Status::OK();
   uint64_t end;
   if (!RoundedEnd(addr, length, &end) || end > top_) {
-    return Status::FailedPrecondition(
+    return Status::InvalidArgument(
         fmt::format("msync: [{:#x}, +{:#x}) runs past the end of the address space", addr, length), "ENOMEM");
   }
   std::shared_lock<std::shared_mutex> lock(mm_lock_);
