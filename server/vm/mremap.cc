@@ -46,6 +46,16 @@
 
 namespace memserver {
 
+namespace {
+// Linux's move_vma (and mremap_to) refuse to start a move that could split
+// its way past the limit: they want the count `margin` below it.
+Status MoveCountError(size_t count, size_t margin) {
+  return Status::ResourceExhausted(fmt::format(
+      "mremap: moving a mapping needs fewer than max_mappings - {} mappings (as Linux's move_vma); the process has {}",
+      margin, count));
+}
+}  // namespace
+
 Status AddressSpace::CheckLockGrowthLocked(const Vma& vma, uint64_t grow) const {
   if (!(vma.vm & kVmLocked) || grow == 0 || limits_.memlock == kUnlimited) return Status::OK();
   if (locked_bytes_ + grow <= limits_.memlock) return Status::OK();
@@ -107,7 +117,7 @@ Status AddressSpace::Mremap(uint64_t old_addr, uint64_t old_size, uint64_t new_s
     } else {
       if (fixed) {
         if (vmas_.size() + 2 + 3 >= options_.max_mappings) {
-          s = CheckMapCountLocked(options_.max_mappings + 1, "mremap with MREMAP_FIXED");
+          s = MoveCountError(vmas_.size(), 5);
         } else {
           // Past this point Linux has changed the address space even if the
           // checks below fail.
@@ -147,7 +157,7 @@ Status AddressSpace::Mremap(uint64_t old_addr, uint64_t old_size, uint64_t new_s
           s = Status::ResourceExhausted(
               "mremap: cannot grow in place (the next range is in use) and MREMAP_MAYMOVE was not given");
         } else if (vmas_.size() + 3 >= options_.max_mappings) {
-          s = CheckMapCountLocked(options_.max_mappings + 1, "mremap moving a mapping");
+          s = MoveCountError(vmas_.size(), 3);
         } else {
           uint64_t dest;
           if (!vmas_.FindGapTopDown(new_len, options_.mmap_min_addr, mmap_base(), options_.page_size, &dest)) {
