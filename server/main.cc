@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -86,27 +87,60 @@ void LogConfiguration(const memserver::daemon::DaemonConfig& config,
 
 // What the engine found of the previous run on the same data directory.
 // Process names come from clients: they go out as field values, quoted.
+std::string UtcTime(int64_t unix_ms) {
+  if (unix_ms <= 0) return "never";
+  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, unix_ms % 1000);
+}
+
 void LogRecovery(const memserver::Engine::Recovery& recovery) {
-  if (recovery.restored && recovery.processes > 0) {
+  constexpr size_t kNamed = 20;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (recovery.processes > 0 || recovery.snapshot_generation > 0) {
     LogEvent(spdlog::level::info,
-             fmt::format("restored {} processes from the checkpoint of the previous shutdown",
-                         recovery.processes),
-             {{"restored", std::to_string(recovery.processes)}});
+             fmt::format("restored {} processes from snapshot {} taken at {} and {} journal records", recovery.processes,
+                         recovery.snapshot_generation, UtcTime(recovery.snapshot_unix_ms), recovery.journal_records),
+             {{"restored", std::to_string(recovery.processes)},
+              {"snapshot_generation", std::to_string(recovery.snapshot_generation)},
+              {"snapshot_age_ms", std::to_string(recovery.snapshot_unix_ms > 0 ? now - recovery.snapshot_unix_ms : 0)},
+              {"restore_ms", fmt::format("{:.1f}", recovery.restore_ms)}});
+  }
+  // Per process (the first kNamed): where its memory came from and how old it is.
+  for (size_t i = 0; i < recovery.restored_processes.size() && i < kNamed; ++i) {
+    const auto& r = recovery.restored_processes[i];
+    LogEvent(spdlog::level::info,
+             fmt::format("process {} restored {}: its data is from {}", r.pid,
+                         r.in_snapshot ? "from the snapshot" : "from its msync'd ranges only (created after the snapshot)",
+                         UtcTime(r.data_unix_ms)),
+             {{"pid", std::to_string(r.pid)},
+              {"name", r.name},
+              {"synced_ranges", std::to_string(r.synced_ranges)},
+              {"data_age_ms", std::to_string(r.data_unix_ms > 0 ? now - r.data_unix_ms : 0)}});
+  }
+  if (recovery.restored_processes.size() > kNamed) {
+    spdlog::info("... and {} more processes restored", recovery.restored_processes.size() - kNamed);
+  }
+  for (const std::string& d : recovery.dropped) {
+    LogEvent(spdlog::level::warn, "could not be restored", {{"what", d}});
   }
   if (!recovery.unclean) return;
   if (recovery.lost.empty()) {
-    spdlog::warn("the previous run stopped without a checkpoint (crash?); it hosted no processes");
+    spdlog::warn("the previous run stopped without a final snapshot (crash?); every process it hosted came back");
     return;
   }
-  constexpr size_t kNamed = 20;
   std::string lost;
   for (size_t i = 0; i < recovery.lost.size() && i < kNamed; ++i) {
     lost += fmt::format("{}{}({})", i == 0 ? "" : " ", recovery.lost[i].first, recovery.lost[i].second);
   }
   if (recovery.lost.size() > kNamed) lost += fmt::format(" and {} more", recovery.lost.size() - kNamed);
   LogEvent(spdlog::level::warn,
-           fmt::format("the previous run stopped without a checkpoint (crash?); its {} processes "
-                       "could not be restored",
+           fmt::format("the previous run stopped without a final snapshot (crash?); its {} processes created after "
+                       "the last snapshot could not be restored",
                        recovery.lost.size()),
            {{"lost_count", std::to_string(recovery.lost.size())}, {"lost", lost}});
 }
@@ -165,6 +199,7 @@ int main(int argc, char** argv) {
             {"max_io", FormatByteSize(engine.max_io_bytes)},
             {"address_bits", std::to_string(engine.address_bits)},
             {"readahead_pages", std::to_string(engine.readahead_max_pages)},
+            {"snapshot_interval_ms", std::to_string(engine.snapshot_interval_ms)},
             {"metrics", MetricsAddress(*server, config.server.metrics_listen_address)},
             {"start_ms", std::to_string(start_ms)}});
 

@@ -95,6 +95,15 @@ class BackingStore {
   virtual Status Scan(Space space, std::string_view prefix,
                       const std::function<bool(std::string_view, std::string_view)>& fn) = 0;
 
+  // Calls fn(key, value) for each key of `space` at or after `start`, in key
+  // order, until fn returns false.
+  virtual Status ScanFrom(Space space, std::string_view start,
+                          const std::function<bool(std::string_view, std::string_view)>& fn) = 0;
+
+  // Makes everything written to `space` so far durable, also what was
+  // written without the WAL (a memtable flush of that space).
+  virtual Status FlushSpace(Space space) = 0;
+
   // Deletes every key of `space` (RocksDB DeleteRange over the whole space).
   virtual Status Clear(Space space) = 0;
 
@@ -119,6 +128,11 @@ struct RocksDbOptions {
   bool compress = true;
   // Remove any existing database at `path` before opening. Default: false.
   bool destroy_existing = false;
+  // Free space the store keeps on the data directory's filesystem for
+  // RocksDB's own flushes, compactions and logs: a write that adds data is
+  // refused with RESOURCE_EXHAUSTED [ENOSPC] rather than let RocksDB meet a
+  // full disk (storage/disk_guard.h). 0: no reserve. Default: 64 MiB.
+  uint64_t disk_reserve_bytes = 64ull << 20;
 };
 
 // Opens (creating if needed) the RocksDB store at options.path.

@@ -1,5 +1,13 @@
 // RocksDB implementation of storage::BackingStore.
 //
+// A full disk (disk_guard.h): writes that add data are refused by the store
+// itself while free space is below RocksDB's reserve; once any write fails
+// for lack of space every write is refused (ENOSPC, with a message that
+// names no path) until RocksDB has resumed, which the store attempts at
+// most every 100 ms and which RocksDB's SstFileManager also does by itself
+// when space returns. Reads keep working throughout. WAL writes are
+// serialized (wal_mu_) so that none follows a failed one concurrently.
+//
 // One database, one column family per Space ("swap", "files", "meta") plus
 // "default", which RocksDB always requires and we leave empty. Column family
 // handles are created at open and destroyed before the DB in the destructor;
@@ -10,6 +18,7 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,9 +28,13 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/listener.h>
+#include <rocksdb/sst_file_manager.h>
 #include <rocksdb/write_batch.h>
 
 #include "storage/backing_store.h"
+#include "storage/disk_guard.h"
+#include "storage/rocksdb_errors.h"
 
 namespace memserver::storage {
 namespace {
@@ -41,26 +54,6 @@ std::string KeyForMessage(std::string_view key) {
   if (key.size() > n) out += "...";
   if (key.empty()) out = "<empty>";
   return out;
-}
-
-// Converts a RocksDB status into the engine's Status, choosing the code by
-// what the caller should do next. `what` names the operation for the message.
-Status FromRocks(const rocksdb::Status& s, std::string_view what) {
-  if (s.ok()) return Status::OK();
-  std::string msg = std::string(what) + ": " + s.ToString();
-  if (s.IsNotFound()) return Status(StatusCode::kNotFound, msg, nullptr);
-  // NoSpace is an IOError subcode; out of disk is worth telling apart.
-  if (s.IsNoSpace()) return Status(StatusCode::kResourceExhausted, msg, "ENOSPC");
-  if (s.IsIOError()) return Status::IOError(msg);
-  if (s.IsCorruption()) return Status(StatusCode::kDataLoss, msg, "EIO");
-  // Transient states of the DB: retrying later may succeed.
-  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut() || s.IsShutdownInProgress() ||
-      s.IsIncomplete()) {
-    return Status::Unavailable(msg);
-  }
-  // InvalidArgument, NotSupported, ... from RocksDB are bugs in how we call
-  // it, not something the client could fix.
-  return Status::Internal(msg);
 }
 
 // Options shared by the three column families. The table factory (and
@@ -91,6 +84,22 @@ rocksdb::ColumnFamilyOptions MakeColumnFamilyOptions(
   }
   return cf;
 }
+
+// Background errors (a flush or compaction that found no space) stop
+// RocksDB's writes: the guard learns of it, and of the recovery.
+class GuardListener final : public rocksdb::EventListener {
+ public:
+  explicit GuardListener(DiskGuard* guard) : guard_(guard) {}
+  void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* bg_error) override {
+    if (bg_error != nullptr && !bg_error->ok()) guard_->SetFull();
+  }
+  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (info.new_bg_error.ok()) guard_->Recovered();
+  }
+
+ private:
+  DiskGuard* const guard_;
+};
 
 class RocksDbStore final : public BackingStore {
  public:
@@ -133,8 +142,13 @@ class RocksDbStore final : public BackingStore {
         std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(table));
     const rocksdb::ColumnFamilyOptions cf_options = MakeColumnFamilyOptions(options, table_factory);
 
+    guard_ = std::make_unique<DiskGuard>(options.path, options.disk_reserve_bytes);
     rocksdb::DBOptions db_options;
     db_options.create_if_missing = true;
+    // Recovers by itself from a background error caused by a full disk once
+    // space is freed (RocksDB's error handler polls through it).
+    db_options.sst_file_manager.reset(rocksdb::NewSstFileManager(rocksdb::Env::Default()));
+    db_options.listeners.push_back(std::make_shared<GuardListener>(guard_.get()));
     db_options.create_missing_column_families = true;
     // Flushes and compactions share two background threads: the target
     // machine has two cores, and the engine's own threads need them too.
@@ -143,7 +157,7 @@ class RocksDbStore final : public BackingStore {
     if (options.destroy_existing) {
       rocksdb::Options destroy_options(db_options, cf_options);
       rocksdb::Status s = rocksdb::DestroyDB(options.path, destroy_options);
-      if (!s.ok()) return FromRocks(s, "destroying RocksDB at " + options.path);
+      if (!s.ok()) return Status::IOError("destroying RocksDB at " + options.path + ": " + s.ToString());
     }
 
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
@@ -155,7 +169,8 @@ class RocksDbStore final : public BackingStore {
     rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &db_);
     if (!s.ok()) {
       db_ = nullptr;
-      return FromRocks(s, "opening RocksDB at " + options.path);
+      // For the operator, who gave the path: RocksDB's own words.
+      return Status(FromRocks(s, "").code(), "opening RocksDB at " + options.path + ": " + s.ToString(), nullptr);
     }
     // handles[0] is "default", then one per Space in enum order. Every handle
     // DB::Open returns, default included, is ours to destroy (destructor).
@@ -256,8 +271,19 @@ class RocksDbStore final : public BackingStore {
         ++deletes;
       }
     }
-    rocksdb::Status s = db_->Write(WriteOptionsFor(only_swap, sync), &rb);
-    if (!s.ok()) return FromRocks(s, "write of " + std::to_string(batch.size()) + " ops");
+    const std::string what = "write of " + std::to_string(batch.size()) + " ops";
+    MEMSERVER_RETURN_IF_ERROR(Admit(what, puts > 0 ? bytes + batch.size() * 32 : 0));
+    const rocksdb::WriteOptions wo = WriteOptionsFor(only_swap, sync);
+    std::unique_lock<std::mutex> wal(wal_mu_, std::defer_lock);
+    if (!wo.disableWAL) {
+      wal.lock();
+      if (guard_->full()) return NoSpace(what);  // failed while we waited
+    }
+    rocksdb::Status s = db_->Write(wo, &rb);
+    if (!s.ok()) {
+      guard_->SetFull();  // no write reaches RocksDB until it has resumed
+      return FromRocks(s, what);
+    }
     puts_.fetch_add(puts, std::memory_order_relaxed);
     deletes_.fetch_add(deletes, std::memory_order_relaxed);
     bytes_written_.fetch_add(bytes, std::memory_order_relaxed);
@@ -313,22 +339,49 @@ class RocksDbStore final : public BackingStore {
     // Clear always goes through the WAL, even for swap: it is rare, and a
     // cleared space must not come back after a crash with old contents
     // flushed to SST files before the clear.
+    MEMSERVER_RETURN_IF_ERROR(Admit("clear", 0));
+    std::lock_guard<std::mutex> wal(wal_mu_);
     rocksdb::WriteOptions wo;
     s = db_->Write(wo, &rb);
-    if (!s.ok()) return FromRocks(s, Describe("clear", space, {}));
+    if (!s.ok()) {
+      guard_->SetFull();
+      return FromRocks(s, Describe("clear", space, {}));
+    }
     return Status::OK();
   }
 
   Status Flush() override {
+    MEMSERVER_RETURN_IF_ERROR(Admit("flush", 0));
     // Sync the WAL first (files/meta durability), then write every memtable
     // to SST files, which is what persists swap written without the WAL.
-    rocksdb::Status s = db_->FlushWAL(/*sync=*/true);
-    if (!s.ok()) return FromRocks(s, "flushing the write-ahead log");
-    rocksdb::FlushOptions fo;
-    fo.wait = true;
+    {
+      std::lock_guard<std::mutex> wal(wal_mu_);
+      rocksdb::Status s = db_->FlushWAL(/*sync=*/true);
+      if (!s.ok()) {
+        guard_->SetFull();
+        return FromRocks(s, "flushing the write-ahead log");
+      }
+    }
     std::vector<rocksdb::ColumnFamilyHandle*> spaces(handles_.begin() + 1, handles_.end());
-    s = db_->Flush(fo, spaces);
-    if (!s.ok()) return FromRocks(s, "flushing memtables");
+    return FlushHandles(spaces, "flushing memtables");
+  }
+
+  Status FlushSpace(Space space) override {
+    if (!ValidSpace(space)) return InvalidSpace(space);
+    MEMSERVER_RETURN_IF_ERROR(Admit("flush", 0));
+    return FlushHandles({Handle(space)}, Describe("flush", space, {}));
+  }
+
+  Status ScanFrom(Space space, std::string_view start,
+                  const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    if (!ValidSpace(space)) return InvalidSpace(space);
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ScanOptions(), Handle(space)));
+    for (it->Seek(ToSlice(start)); it->Valid(); it->Next()) {
+      const rocksdb::Slice k = it->key();
+      const rocksdb::Slice v = it->value();
+      if (!fn(std::string_view(k.data(), k.size()), std::string_view(v.data(), v.size()))) break;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), Describe("scan", space, start));
     return Status::OK();
   }
 
@@ -344,6 +397,34 @@ class RocksDbStore final : public BackingStore {
 
  private:
   static rocksdb::Slice ToSlice(std::string_view v) { return rocksdb::Slice(v.data(), v.size()); }
+
+  // May a write adding `grow` bytes (0: none) go to RocksDB? While the disk
+  // is full, tries (rate-limited) to resume RocksDB first.
+  Status Admit(std::string_view what, uint64_t grow) {
+    if (guard_->full()) {
+      if (!guard_->ShouldTryRecovery() ||
+          (guard_->reserve_bytes() > 0 && guard_->free_bytes() < guard_->reserve_bytes())) {
+        return NoSpace(what);
+      }
+      std::lock_guard<std::mutex> wal(wal_mu_);
+      rocksdb::Status r = db_->Resume();
+      if (!r.ok()) return NoSpace(what);
+      guard_->Recovered();
+    }
+    if (grow > 0 && !guard_->AllowGrowth(grow)) return NoSpace(what);
+    return Status::OK();
+  }
+
+  Status FlushHandles(const std::vector<rocksdb::ColumnFamilyHandle*>& handles, const std::string& what) {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    rocksdb::Status s = db_->Flush(fo, handles);
+    if (!s.ok()) {
+      if (s.IsNoSpace() || s.IsIOError()) guard_->SetFull();
+      return FromRocks(s, what);
+    }
+    return Status::OK();
+  }
 
   static bool ValidSpace(Space space) {
     return static_cast<int>(space) >= 0 && static_cast<int>(space) < kNumSpaces;
@@ -385,6 +466,8 @@ class RocksDbStore final : public BackingStore {
     return ro;
   }
 
+  std::unique_ptr<DiskGuard> guard_;                 // before db_: its listener borrows it
+  std::mutex wal_mu_;                                // serializes writes that use the WAL
   rocksdb::DB* db_ = nullptr;                        // owned; deleted after handles_
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // [default, swap, files, meta]
 

@@ -6,7 +6,7 @@
 #include <ostream>
 
 #include "client/memctl/commands.h"
-#include "client/memctl/duration.h"
+#include "server/common/duration.h"
 #include "client/memctl/format.h"
 
 namespace memserver::memctl {

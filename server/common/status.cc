@@ -52,6 +52,12 @@ Status Status::Fault(FaultKind kind, uint64_t address) {
   return s;
 }
 
+Status Status::ProcessLost(std::string_view msg, int64_t lost_unix_ms) {
+  Status s(StatusCode::kNotFound, msg, "ESRCH");
+  s.rep_->lost_unix_ms = lost_unix_ms == 0 ? 1 : lost_unix_ms;
+  return s;
+}
+
 const std::string& Status::message() const { return rep_ ? rep_->message : EmptyString(); }
 const std::string& Status::errno_name() const { return rep_ ? rep_->errno_name : EmptyString(); }
 

@@ -88,6 +88,10 @@ class Status {
   // Reported with FAILED_PRECONDITION: the caller must map or mprotect the
   // memory before retrying. See proto/memserver/v1/memserver.proto.
   static Status Fault(FaultKind kind, uint64_t address);
+  // NOT_FOUND for a pid whose process a crash lost (it was created after
+  // the last snapshot and never msync'd): the caller learns it was lost,
+  // and when, rather than guessing from a plain NOT_FOUND.
+  static Status ProcessLost(std::string_view msg, int64_t lost_unix_ms);
 
   Status(StatusCode code, std::string_view msg, const char* errno_name);
 
@@ -99,6 +103,9 @@ class Status {
   FaultKind fault_kind() const { return rep_ ? rep_->fault : FaultKind::kNone; }
   uint64_t fault_address() const { return rep_ ? rep_->fault_address : 0; }
   bool IsFault() const { return fault_kind() != FaultKind::kNone; }
+  bool process_lost() const { return rep_ && rep_->lost_unix_ms != 0; }
+  // When the start-up that found the process lost ran (Unix ms).
+  int64_t lost_unix_ms() const { return rep_ ? rep_->lost_unix_ms : 0; }
 
   // "INVALID_ARGUMENT: length must be > 0 [EINVAL]"
   std::string ToString() const;
@@ -118,6 +125,7 @@ class Status {
     std::string errno_name;
     FaultKind fault = FaultKind::kNone;
     uint64_t fault_address = 0;
+    int64_t lost_unix_ms = 0;  // ProcessLost
   };
   std::unique_ptr<Rep> rep_;
 };

@@ -10,6 +10,7 @@
 
 #include "server/frames/replacement_policy.h"
 #include "server/common/byte_size.h"
+#include "server/common/duration.h"
 
 namespace memserver::daemon {
 
@@ -23,6 +24,8 @@ constexpr const char* kConfigOption = "config";
 struct RawValues {
   std::string memory = "256MiB";
   std::string max_io = "4MiB";
+  std::string snapshot_interval = "60s";
+  std::string disk_reserve = "64MiB";
   std::string log_format = "text";
 };
 
@@ -53,6 +56,16 @@ CLI::Validator ReadaheadPagesValidator() {
             kMaxReadaheadPages, text);
       },
       "PAGES");
+}
+
+// A duration: "60s", "1500ms", "5m", "0" or "0s" (off).
+CLI::Validator DurationValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        if (text == "0" || ParseDurationMs(text)) return std::string();
+        return fmt::format("'{}' is not a duration (60s, 1500ms, 5m, 2h, 1d; 0 turns it off)", text);
+      },
+      "DURATION");
 }
 
 std::string Described(const std::string& name, const std::string& text) {
@@ -96,6 +109,16 @@ std::vector<std::pair<std::string, CLI::Option*>> AddOptions(CLI::App& app, Daem
                   "[0, {}] (0: off)",
                   kMaxReadaheadPages))
       ->check(ReadaheadPagesValidator())
+      ->capture_default_str();
+  add("snapshot-interval", raw->snapshot_interval,
+      "take a consistent snapshot of every process this often, in the background; a crash keeps the latest "
+      "one plus every range msync'd with MS_SYNC after it (0: only at a graceful stop)")
+      ->check(DurationValidator())
+      ->capture_default_str();
+  add("disk-reserve", raw->disk_reserve,
+      "free space kept on the data directory's filesystem: past it, writes fail with ENOSPC instead of "
+      "letting RocksDB fill the disk (0: none)")
+      ->check(ByteSizeValidator())
       ->capture_default_str();
   add("port-file", config->port_file,
       "write the bound gRPC port number to FILE once listening and the start-up lines are "
@@ -224,6 +247,9 @@ ParseOutcome ParseDaemonConfig(int argc, const char* const* argv, const GetEnv& 
   // Checked by the validators above.
   ParseByteSize(raw.memory, &config->server.engine.memory_bytes);
   ParseByteSize(raw.max_io, &config->server.engine.max_io_bytes);
+  ParseByteSize(raw.disk_reserve, &config->server.disk_reserve_bytes);
+  config->server.engine.snapshot_interval_ms =
+      raw.snapshot_interval == "0" ? 0 : ParseDurationMs(raw.snapshot_interval).value_or(0);
   ParseLogFormat(raw.log_format, &config->log_format);
 
   effective->clear();

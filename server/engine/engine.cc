@@ -9,7 +9,9 @@
 #include <mutex>
 
 #include "server/engine/elf_image.h"
+#include "server/engine/journal.h"
 #include "server/engine/process.h"
+#include "server/engine/snapshot_records.h"
 #include "server/frames/replacement_policy.h"
 #include "server/fs/file_store.h"
 #include "server/vm/pager.h"
@@ -60,7 +62,11 @@ Engine::~Engine() {
     stopping_ = true;
   }
   lease_cv_.notify_all();
+  snapshot_cv_.notify_all();
   if (lease_thread_.joinable()) lease_thread_.join();
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  sweep_stop_.store(true);
+  if (sweep_thread_.joinable()) sweep_thread_.join();
   // Processes first: their teardown returns frames and swap to the pager and
   // writes shared file pages back; then the file caches; then the pager.
   std::unordered_map<Pid, std::shared_ptr<Process>> procs;
@@ -87,14 +93,36 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
   // truncate(2) discards private copies of the pages it cuts, in every
   // process that maps the file privately.
   e->files_->SetTruncateListener([raw = e.get()](const MemoryObject* object, uint64_t from_index) {
-    for (const std::shared_ptr<Process>& p : raw->Snapshot()) p->mm().DiscardPrivateCopies(object, from_index);
+    for (const std::shared_ptr<Process>& p : raw->ProcessList()) p->mm().DiscardPrivateCopies(object, from_index);
   });
-  // A checkpoint of a graceful shutdown brings the processes back; swap of
-  // a crashed run is discarded and its processes reported lost.
+  e->journal_ = std::make_unique<Journal>(e->store_.get());
+  e->snapshotter_ = std::make_unique<Snapshotter>(e->store_.get(), e->pager_.get(), e->files_.get());
+  // The latest snapshot and the journal after it bring the processes back;
+  // those they lack are reported lost (server/engine/recovery.cc).
   MEMSERVER_RETURN_IF_ERROR(e->Restore());
-  MEMSERVER_RETURN_IF_ERROR(e->store_->Put(storage::Space::kMeta, "run/active", "1"));
-  MEMSERVER_RETURN_IF_ERROR(e->store_->Flush());
+  {
+    // From here on, a start that finds this marker knows this run crashed.
+    storage::WriteBatch wb;
+    wb.Put(storage::Space::kMeta, records::kActive, "1");
+    MEMSERVER_RETURN_IF_ERROR(e->store_->Write(wb, /*sync=*/true));
+  }
+  if (e->recovery_.restored && e->recovery_.snapshot_generation == 0) {
+    // Restored from the checkpoint of an earlier version: a snapshot
+    // replaces it, then it goes.
+    SnapshotStats stats;
+    if (e->Snapshot(&stats).ok()) {
+      storage::WriteBatch wb;
+      std::vector<std::string> doomed;
+      MEMSERVER_RETURN_IF_ERROR(e->store_->Scan(storage::Space::kMeta, "ckpt/", [&](std::string_view key, std::string_view) {
+        doomed.emplace_back(key);
+        return true;
+      }));
+      for (const std::string& k : doomed) wb.Delete(storage::Space::kMeta, k);
+      MEMSERVER_RETURN_IF_ERROR(e->store_->Write(wb, /*sync=*/true));
+    }
+  }
   e->lease_thread_ = std::thread([raw = e.get()] { raw->LeaseLoop(); });
+  if (options.snapshot_interval_ms > 0) e->snapshot_thread_ = std::thread([raw = e.get()] { raw->SnapshotLoop(); });
   *engine = std::move(e);
   return Status::OK();
 }
@@ -102,12 +130,49 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
 Status Engine::Lookup(Pid pid, std::shared_ptr<Process>* process) const {
   std::shared_lock<std::shared_mutex> l(processes_mu_);
   auto it = processes_.find(pid);
-  if (it == processes_.end()) return Status::NotFound(fmt::format("no process with pid {}", pid));
+  if (it == processes_.end()) {
+    LostProcess lost;
+    if (FindLost(pid, &lost)) {
+      return Status::ProcessLost(
+          fmt::format("process {} ('{}') was lost: the server stopped without a snapshot holding it (found at "
+                      "the start at {} ms since the epoch); it was created after the last snapshot and no range "
+                      "of it was msync'd with MS_SYNC",
+                      pid, lost.name, lost.crashed_unix_ms),
+          lost.crashed_unix_ms);
+    }
+    return Status::NotFound(fmt::format("no process with pid {}", pid));
+  }
   *process = it->second;
   return Status::OK();
 }
 
-std::vector<std::shared_ptr<Process>> Engine::Snapshot() const {
+bool Engine::FindLost(Pid pid, LostProcess* lost) const {
+  std::lock_guard<std::mutex> l(lost_mu_);
+  auto it = lost_.find(pid);
+  if (it == lost_.end()) return false;
+  *lost = it->second;
+  return true;
+}
+
+Pid Engine::NewPid(Status* s) {
+  std::lock_guard<std::mutex> l(pid_mu_);
+  const Pid id = next_pid_;
+  if (id >= pid_mark_) {
+    // Reserve the next block durably before handing any of it out: pids are
+    // never reused on one store, crash or not.
+    const uint64_t mark = id + 4096;
+    storage::WriteBatch wb;
+    const std::string v = records::EncodeU64(mark);
+    wb.Put(storage::Space::kMeta, records::kPidMark, v);
+    *s = store_->Write(wb, /*sync=*/true);
+    if (!s->ok()) return 0;
+    pid_mark_ = mark;
+  }
+  ++next_pid_;
+  return id;
+}
+
+std::vector<std::shared_ptr<Process>> Engine::ProcessList() const {
   std::shared_lock<std::shared_mutex> l(processes_mu_);
   std::vector<std::shared_ptr<Process>> procs;
   procs.reserve(processes_.size());
@@ -116,19 +181,27 @@ std::vector<std::shared_ptr<Process>> Engine::Snapshot() const {
 }
 
 Status Engine::AddProcess(Pid parent, const std::string& name, std::shared_ptr<Process>* process) {
-  std::unique_lock<std::shared_mutex> l(processes_mu_);
-  if (processes_.size() >= options_.max_processes) {
-    return Status::ResourceExhausted(
-        fmt::format("the server already hosts {} processes (its limit)", options_.max_processes), "EAGAIN");
+  {
+    std::shared_lock<std::shared_mutex> l(processes_mu_);
+    if (processes_.size() >= options_.max_processes) {
+      return Status::ResourceExhausted(
+          fmt::format("the server already hosts {} processes (its limit)", options_.max_processes), "EAGAIN");
+    }
   }
-  Pid id = next_pid_++;
+  Status reserved;
+  const Pid id = NewPid(&reserved);
+  if (!reserved.ok()) {
+    return Status(reserved.code(), "cannot reserve process ids: " + reserved.message(),
+                  reserved.errno_name().empty() ? nullptr : reserved.errno_name().c_str());
+  }
   *process = std::make_shared<Process>(id, parent, name, options_, pager_.get());
-  processes_.emplace(id, *process);
-  l.unlock();
+  {
+    std::unique_lock<std::shared_mutex> l(processes_mu_);
+    processes_.emplace(id, *process);
+  }
+  MarkProcessesChanged();
   // Remembered so that a crash can name the processes it lost.
-  std::string key("live/");
-  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((id >> (8 * i)) & 0xff));
-  Status s = store_->Put(storage::Space::kMeta, key, name);
+  Status s = store_->Put(storage::Space::kMeta, records::Key(records::kLivePrefix, id), name);
   (void)s;  // only the crash report would miss it
   return Status::OK();
 }
@@ -194,6 +267,7 @@ Status Engine::Exec(Pid pid, const std::string& path, ExecImage* image) {
   ElfImage elf;
   MEMSERVER_RETURN_IF_ERROR(ParseElfImage(bytes, p->mm().top() - AddressSpace::kStackReserve, options_.page_size, &elf));
   p->heap().Reset();
+  p->mm().MarkLayoutChanged();
   return p->mm().Exec(elf.segments, elf.entry, object, image);
 }
 
@@ -207,16 +281,17 @@ Status Engine::Exit(Pid pid) {
     processes_.erase(it);
   }
   p->mm().Teardown();  // waits for calls in flight on this process
-  std::string key("live/");
-  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>((pid >> (8 * i)) & 0xff));
-  Status s = store_->Delete(storage::Space::kMeta, key);
-  (void)s;  // a stale entry only shows in a crash report
+  MarkProcessesChanged();
+  // After a crash the process does not come back from an older snapshot or
+  // msync record (best effort: the record is not synced).
+  Status s = journal_->RecordExit(pid);
+  (void)s;  // the exit is done; at worst a crash brings the process back
   return Status::OK();
 }
 
 std::unordered_map<const Page*, uint32_t> Engine::CountMappers() {
   std::unordered_map<const Page*, uint32_t> count;
-  for (auto& p : Snapshot()) {
+  for (auto& p : ProcessList()) {
     p->mm().ForEachResolvedPage([&](const Vma&, uint64_t, Page* page) { ++count[page]; });
   }
   return count;
@@ -251,7 +326,7 @@ Status Engine::ListMappings(Pid pid, std::vector<MappingInfo>* mappings) {
 }
 
 std::vector<ProcessStats> Engine::ListProcesses() {
-  std::vector<std::shared_ptr<Process>> procs = Snapshot();
+  std::vector<std::shared_ptr<Process>> procs = ProcessList();
   auto mappers = CountMappers();
   std::vector<ProcessStats> out;
   for (auto& p : procs) {
@@ -273,6 +348,14 @@ std::vector<ProcessStats> Engine::ListProcesses() {
 
 GlobalStats Engine::GetGlobalStats() const {
   GlobalStats g = pager_->Stats();
+  const SnapshotStats snap = snapshotter_->last();
+  g.snapshot_generation = snap.generation;
+  g.snapshot_unix_ms = snap.taken_unix_ms;
+  if (!snap.skipped) {
+    g.snapshot_last_ms = snap.total_ms;
+    g.snapshot_last_pages = snap.pages_written;
+  }
+  g.snapshot_last_failed = !snap.error.empty();
   g.files = files_->count();
   std::shared_lock<std::shared_mutex> l(processes_mu_);
   g.processes = processes_.size();
@@ -283,13 +366,44 @@ Status Engine::CheckInvariants() {
   pager_->Drain();  // background reclaim holds transient page references
   std::unordered_map<const Page*, uint32_t> refs;
   std::unordered_map<MemoryObject*, std::shared_ptr<MemoryObject>> objects;
-  for (auto& p : Snapshot()) MEMSERVER_RETURN_IF_ERROR(p->mm().CollectPages(&refs, &objects));
+  for (auto& p : ProcessList()) MEMSERVER_RETURN_IF_ERROR(p->mm().CollectPages(&refs, &objects));
   for (auto& o : files_->Objects()) objects[o.get()] = o;
   for (auto& [raw, object] : objects) {
     std::shared_lock<std::shared_mutex> ol(object->mu());
     object->ForEach(0, ~0ull, [&](uint64_t, Page* page) { ++refs[page]; });
   }
   return pager_->CheckInvariants(refs);
+}
+
+Status Engine::Snapshot(SnapshotStats* stats) {
+  SnapshotStats local;
+  if (stats == nullptr) stats = &local;
+  Snapshotter::Instant instant;
+  instant.processes = ProcessList();
+  instant.processes_changed = processes_changed_.exchange(false);
+  {
+    std::lock_guard<std::mutex> l(pid_mu_);
+    instant.next_pid = next_pid_;
+  }
+  instant.journal_seq = [this] { return journal_->last_seq(); };
+  Status s = snapshotter_->Take(instant, stats);
+  if (!s.ok() && instant.processes_changed) MarkProcessesChanged();
+  return s;
+}
+
+SnapshotStats Engine::last_snapshot() const { return snapshotter_->last(); }
+
+Status Engine::Checkpoint() {
+  Snapshotter::Instant instant;
+  instant.processes = ProcessList();
+  {
+    std::lock_guard<std::mutex> l(pid_mu_);
+    instant.next_pid = next_pid_;
+  }
+  instant.journal_seq = [this] { return journal_->last_seq(); };
+  instant.final = true;
+  SnapshotStats stats;
+  return snapshotter_->Take(instant, &stats);
 }
 
 }  // namespace memserver

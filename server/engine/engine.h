@@ -19,27 +19,41 @@
 //                      mprotect over unmapped pages                   ENOMEM
 //   Unavailable        the backing store failed                        EIO
 //
+// Durability: Open restores the latest snapshot and the msync journal after
+// it (server/engine/snapshotter.h states exactly what a crash keeps);
+// snapshots are taken every options().snapshot_interval_ms and by
+// Checkpoint() at a graceful stop. Pids and page ids are never reused on one
+// store.
+//
 // Lifetime: the Engine owns the backing store, the frame pool and every
-// process. Destroying it drops all process state (not persisted).
+// process. Destroying it without Checkpoint() keeps only what the last
+// snapshot and the journal hold.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <thread>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "server/common/call_control.h"
 #include "server/common/status.h"
 #include "server/engine/options.h"
+#include "server/engine/snapshotter.h"
 #include "server/engine/types.h"
 #include "storage/backing_store.h"
 
 namespace memserver {
 
 class FileStore;
+class Journal;
 class MemoryObject;
 struct Page;
 class Pager;
@@ -141,19 +155,48 @@ class Engine {
   Status CheckInvariants();
 
   // What Open found of an earlier run on the same store.
+  struct RestoredProcess {
+    Pid pid = 0;
+    std::string name;
+    bool in_snapshot = false;   // from the snapshot (else from msync records only)
+    uint64_t synced_ranges = 0; // msync records replayed over it
+    int64_t data_unix_ms = 0;   // its newest data: the snapshot's instant or its last msync
+  };
   struct Recovery {
-    bool restored = false;   // a checkpoint of a graceful shutdown was loaded
-    uint64_t processes = 0;  // processes restored from it
-    bool unclean = false;    // the earlier run stopped without a checkpoint (crash)
+    bool restored = false;   // a snapshot (or a checkpoint of the old format) was loaded
+    uint64_t processes = 0;  // processes restored
+    bool unclean = false;    // the earlier run stopped without a final snapshot (crash)
+    uint64_t snapshot_generation = 0;
+    int64_t snapshot_unix_ms = 0;     // the restored snapshot's instant; 0: none
+    uint64_t journal_records = 0;     // msync/exit records replayed
+    std::vector<RestoredProcess> restored_processes;
     std::vector<std::pair<Pid, std::string>> lost;  // its processes, not restorable
+    std::vector<std::string> dropped;  // what could not come back (a deleted file's mapping, ...)
+    double restore_ms = 0;
   };
   const Recovery& recovery() const { return recovery_; }
 
-  // Graceful shutdown, first half: writes every dirty page, the page tables,
-  // mappings, heaps and limits of every process to the store, durably, so
-  // that Open on the same store serves the same processes (pages come back
-  // lazily, on fault). REQUIRES: no call in flight and none after it; the
-  // engine is only destroyed afterwards.
+  // A process a crash lost, as NOT_FOUND calls report it (Status::ProcessLost).
+  struct LostProcess {
+    std::string name;
+    int64_t crashed_unix_ms = 0;
+  };
+  bool FindLost(Pid pid, LostProcess* lost) const;
+
+  // Takes a snapshot now (the periodic one does the same). On failure the
+  // previous snapshot stays current and *stats says why.
+  Status Snapshot(SnapshotStats* stats = nullptr);
+  SnapshotStats last_snapshot() const;
+  // Tests: see Snapshotter::SetAfterCaptureHookForTesting.
+  void SetSnapshotHookForTesting(std::function<void()> hook) {
+    snapshotter_->SetAfterCaptureHookForTesting(std::move(hook));
+  }
+
+  // Graceful shutdown, first half: a final snapshot of everything (also
+  // clearing the store's "running" marker), so that Open on the same store
+  // serves the same processes (pages come back lazily, on fault). REQUIRES:
+  // no call in flight and none after it; the engine is only destroyed
+  // afterwards. A failure keeps the previous snapshot.
   Status Checkpoint();
 
   // The store the engine pages to (borrowed; lives as long as the engine).
@@ -162,33 +205,57 @@ class Engine {
  private:
   Engine(const EngineOptions& options, std::unique_ptr<storage::BackingStore> store);
   Status Lookup(Pid pid, std::shared_ptr<Process>* process) const;
-  std::vector<std::shared_ptr<Process>> Snapshot() const;
+  std::vector<std::shared_ptr<Process>> ProcessList() const;
   // How many mappings in the whole server resolve to each cached page.
   std::unordered_map<const Page*, uint32_t> CountMappers();
   Status AddProcess(Pid parent, const std::string& name, std::shared_ptr<Process>* process);
-  // checkpoint.cc
+  void MarkProcessesChanged() { processes_changed_.store(true, std::memory_order_relaxed); }
+  // recovery.cc
+  struct RestoreState;
   Status Restore();
+  Status RestoreSnapshot(RestoreState* state, records::SnapshotMeta* meta);
+  Status ReplayJournal(RestoreState* state, uint64_t after);
   Status ReportLostProcesses();
+  Status ReserveIds(const records::SnapshotMeta& meta, uint64_t max_page_id, uint64_t* page_floor);
+  void SweepSwap(const std::unordered_set<uint64_t>& named, uint64_t from, uint64_t to);
+  // legacy_checkpoint.cc: the checkpoint format of earlier versions.
+  Status RestoreLegacyCheckpoint(RestoreState* state, bool* found);
+  Pid NewPid(Status* s);
+  // leases.cc
   void ReapExpiredLeases();
   void LeaseLoop();
+  void SnapshotLoop();
 
   const EngineOptions options_;
   std::unique_ptr<storage::BackingStore> store_;
   std::unique_ptr<Pager> pager_;
   std::unique_ptr<FileStore> files_;  // after pager_: its objects hold pages
+  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<Snapshotter> snapshotter_;
 
   // Lock order: processes_mu_ is a leaf taken only to look up, insert or
   // erase a process; it is never held while calling into a Process.
   mutable std::shared_mutex processes_mu_;
   std::unordered_map<Pid, std::shared_ptr<Process>> processes_;  // GUARDED_BY(processes_mu_)
-  Pid next_pid_ = 1;                                             // GUARDED_BY(processes_mu_)
+  // Pids below pid_mark_ are durably reserved (records::kPidMark). pid_mu_
+  // is a leaf, held across the rare reservation write.
+  std::mutex pid_mu_;
+  Pid next_pid_ = 1;  // GUARDED_BY(pid_mu_)
+  Pid pid_mark_ = 0;  // GUARDED_BY(pid_mu_)
+  std::atomic<bool> processes_changed_{true};  // since the last snapshot
   Recovery recovery_;
+  mutable std::mutex lost_mu_;
+  std::map<Pid, LostProcess> lost_;  // GUARDED_BY(lost_mu_); the newest kMaxLost
+  std::thread sweep_thread_;         // deletes a crashed run's leftover swap keys
+  std::atomic<bool> sweep_stop_{false};
 
   // Lease reaper: a thread that wakes at the earliest lease deadline.
   std::mutex lease_mu_;
   std::condition_variable lease_cv_;
   bool stopping_ = false;  // GUARDED_BY(lease_mu_)
   std::thread lease_thread_;
+  std::thread snapshot_thread_;
+  std::condition_variable snapshot_cv_;  // with lease_mu_: shutdown
 };
 
 }  // namespace memserver

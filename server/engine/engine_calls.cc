@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "server/engine/engine.h"
+#include "server/engine/journal.h"
 #include "server/engine/process.h"
 #include "server/fs/file_store.h"
 
@@ -12,8 +13,15 @@ namespace memserver {
   std::shared_ptr<Process> p;                     \
   MEMSERVER_RETURN_IF_ERROR(Lookup((pid), &p))
 
+// A call that may change what a snapshot records of the process (its
+// mappings, limits, heap bookkeeping): the next snapshot looks at it, and
+// the next msync writes its record.
+#define MEMSERVER_WITH_CHANGING_PROCESS(pid, p) \
+  MEMSERVER_WITH_PROCESS(pid, p);               \
+  p->mm().MarkLayoutChanged()
+
 Status Engine::Mmap(Pid pid, const MmapArgs& args, uint64_t* addr, const CallControl& control) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   std::shared_ptr<MemoryObject> file;
   if (!(args.flags & kMapAnonymous)) {
     if (args.path.empty()) return Status::InvalidArgument("mmap without MAP_ANONYMOUS needs a file path", "EBADF");
@@ -25,28 +33,28 @@ Status Engine::Mmap(Pid pid, const MmapArgs& args, uint64_t* addr, const CallCon
 }
 
 Status Engine::Munmap(Pid pid, uint64_t addr, uint64_t length) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->mm().Munmap(addr, length);
 }
 
 Status Engine::Mprotect(Pid pid, uint64_t addr, uint64_t length, uint32_t prot) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->mm().Mprotect(addr, length, prot);
 }
 
 Status Engine::Mremap(Pid pid, uint64_t old_addr, uint64_t old_size, uint64_t new_size, uint32_t flags,
                       uint64_t new_addr, uint64_t* result) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->mm().Mremap(old_addr, old_size, new_size, flags, new_addr, result);
 }
 
 Status Engine::Brk(Pid pid, uint64_t addr, uint64_t* result) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->mm().Brk(addr, result);
 }
 
 Status Engine::Sbrk(Pid pid, int64_t increment, uint64_t* previous) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->mm().Sbrk(increment, previous);
 }
 
@@ -61,33 +69,43 @@ Status Engine::Write(Pid pid, uint64_t addr, std::string_view data) {
 }
 
 Status Engine::Mlock(Pid pid, uint64_t addr, uint64_t length) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->mm().Mlock(addr, length);
 }
 
 Status Engine::Munlock(Pid pid, uint64_t addr, uint64_t length) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->mm().Munlock(addr, length);
 }
 
 Status Engine::Mlockall(Pid pid, uint32_t flags) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->mm().Mlockall(flags);
 }
 
 Status Engine::Munlockall(Pid pid) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->mm().Munlockall();
 }
 
 Status Engine::Madvise(Pid pid, uint64_t addr, uint64_t length, int advice, const CallControl& control) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->mm().Madvise(addr, length, advice, control);
 }
 
 Status Engine::Msync(Pid pid, uint64_t addr, uint64_t length, uint32_t flags) {
   MEMSERVER_WITH_PROCESS(pid, p);
-  return p->mm().Msync(addr, length, flags);
+  // MS_SYNC: each piece's journal record goes into the same synchronous
+  // batch as its pages (server/engine/journal.h).
+  records::JournalRecord identity;
+  identity.pid = pid;
+  identity.parent = p->parent();
+  identity.name = p->name();
+  identity.lease_ms = p->lease_ms();
+  return p->mm().Msync(addr, length, flags, [&](const AddressSpace::SyncedPiece& piece, Pager::SyncBatch* batch) {
+    journal_->AddSync(identity, piece, batch);
+    return Status::OK();
+  });
 }
 
 Status Engine::GetLimits(Pid pid, ProcessLimits* limits) {
@@ -97,30 +115,31 @@ Status Engine::GetLimits(Pid pid, ProcessLimits* limits) {
 }
 
 Status Engine::SetLimits(Pid pid, const ProcessLimits& limits) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->mm().SetLimits(limits);
 }
 
 Status Engine::Malloc(Pid pid, uint64_t size, uint64_t* addr) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->heap().Malloc(size, addr);
 }
 
 Status Engine::Calloc(Pid pid, uint64_t count, uint64_t size, uint64_t* addr) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->heap().Calloc(count, size, addr);
 }
 
 Status Engine::Realloc(Pid pid, uint64_t addr, uint64_t size, uint64_t* new_addr) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->heap().Realloc(addr, size, new_addr);
 }
 
 Status Engine::Free(Pid pid, uint64_t addr) {
-  MEMSERVER_WITH_PROCESS(pid, p);
+  MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   return p->heap().Free(addr);
 }
 
+#undef MEMSERVER_WITH_CHANGING_PROCESS
 #undef MEMSERVER_WITH_PROCESS
 
 Status Engine::CreateFile(const std::string& path, bool truncate, FileInfo* info) {

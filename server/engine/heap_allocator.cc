@@ -193,18 +193,28 @@ void HeapAllocator::Reset() {
 
 std::string HeapAllocator::Export() {
   std::lock_guard<std::mutex> l(mu_);
+  return ExportLocked();
+}
+
+std::string HeapAllocator::ExportLocked() {
+  // In address order: the same bookkeeping always gives the same bytes, so
+  // a snapshot can tell an unchanged heap by its record.
+  std::vector<std::pair<uint64_t, Block>> live(live_.begin(), live_.end());
+  std::sort(live.begin(), live.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<uint64_t, int32_t>> free(free_.begin(), free_.end());
+  std::sort(free.begin(), free.end());
   std::string out;
   coding::PutVarint(&out, 1);
   for (uint64_t v : {arena_cur_, arena_end_, arena_bytes_, mmapped_bytes_}) coding::PutVarint(&out, v);
-  coding::PutVarint(&out, live_.size());
-  for (auto& [addr, b] : live_) {
+  coding::PutVarint(&out, live.size());
+  for (auto& [addr, b] : live) {
     coding::PutVarint(&out, addr);
     coding::PutVarint(&out, b.size);
     coding::PutVarint(&out, static_cast<uint64_t>(b.size_class + 1));
     coding::PutVarint(&out, b.mapped);
   }
-  coding::PutVarint(&out, free_.size());
-  for (auto& [addr, cls] : free_) {
+  coding::PutVarint(&out, free.size());
+  for (auto& [addr, cls] : free) {
     coding::PutVarint(&out, addr);
     coding::PutVarint(&out, static_cast<uint64_t>(cls));
   }

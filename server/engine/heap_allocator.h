@@ -56,8 +56,13 @@ class HeapAllocator {
   Stats GetStats();
   // Forgets every block (exec replaced the address space).
   void Reset();
-  // Checkpoint: the allocator's bookkeeping as bytes, and back.
+  // Snapshots: the allocator's bookkeeping as bytes (the same bookkeeping
+  // gives the same bytes), and back.
   std::string Export();
+  // For a snapshot's instant: the allocator's lock (taken before the mm
+  // lock), and Export under it.
+  std::unique_lock<std::mutex> LockForCapture() { return std::unique_lock<std::mutex>(mu_); }
+  std::string ExportLocked();
   bool Import(std::string_view record);
 
  private:

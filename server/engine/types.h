@@ -159,6 +159,7 @@ struct GlobalStats {
   uint64_t zero_evictions = 0;   // evicted without a write (all zero)
   uint64_t locked_pages = 0;     // pages pinned by mlock
   uint64_t readahead_pages = 0;  // pages read ahead of a sequential fault
+  uint64_t direct_reads = 0;     // reads served from the store with no frame to hold the page
   uint64_t reclaim_runs = 0;     // background reclaim passes
   uint64_t files = 0;
   std::string policy;
@@ -168,6 +169,13 @@ struct GlobalStats {
   // is for everything slower than the last bound.
   std::vector<uint64_t> fault_latency_counts;
   double fault_latency_sum_us = 0;
+  // The committed snapshot: its generation (0: none yet) and instant (Unix
+  // ms), and the last attempt's figures.
+  uint64_t snapshot_generation = 0;
+  int64_t snapshot_unix_ms = 0;
+  double snapshot_last_ms = 0;           // duration of the last snapshot taken
+  uint64_t snapshot_last_pages = 0;      // pages it wrote
+  bool snapshot_last_failed = false;
   // Bytes moved by the backing store (all spaces).
   uint64_t store_bytes_written = 0;
   uint64_t store_bytes_read = 0;

@@ -92,6 +92,7 @@ Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* serv
   // Engine::Open restores a previous run's checkpoint, or discards its swap.
   storage::RocksDbOptions store_options;
   store_options.path = options.data_dir;
+  store_options.disk_reserve_bytes = options.disk_reserve_bytes;
   std::unique_ptr<storage::BackingStore> store;
   Status st = storage::OpenRocksDbStore(store_options, &store);
   if (!st.ok()) {

@@ -58,6 +58,9 @@ struct ServerOptions {
   // Default: empty (memserverd's --metrics-listen default is 127.0.0.1:9464;
   // this one is off so that tests building options never share a port).
   std::string metrics_listen_address;
+  // Free space kept on the data directory's filesystem for RocksDB (see
+  // storage::RocksDbOptions::disk_reserve_bytes). Default: 64 MiB.
+  uint64_t disk_reserve_bytes = 64ull << 20;
   // The memory engine's options (frames, page size, policy, ...).
   EngineOptions engine;
 };

@@ -31,6 +31,7 @@ Status AddressSpace::Read(uint64_t addr, uint64_t length, char* out) {
 }
 
 Status AddressSpace::Write(uint64_t addr, std::string_view data) {
+  MarkChanged();  // before any byte moves: a snapshot that misses it sees the old bytes
   return Access(addr, data.size(), const_cast<char*>(data.data()), /*write=*/true);
 }
 
@@ -93,7 +94,7 @@ Status AddressSpace::ValidateLocked(uint64_t addr, uint64_t length, bool write, 
     if (write && !vma->is_shared()) {
       for (uint64_t vpn = a >> page_shift_; vpn <= (stop - 1) >> page_shift_; ++vpn) {
         Page* page = pages_.Lookup(vpn);
-        if ((page && page->refs.load(std::memory_order_acquire) > 1) || (!page && vma->object)) {
+        if ((page && page->mappers() > 1) || (!page && vma->object)) {
           *fixup = true;  // copy-on-write: a fork's shared page, or a file page
           return Status::OK();
         }
@@ -118,6 +119,7 @@ bool AddressSpace::TryGrowStackLocked(uint64_t addr) {
       return false;  // a locked stack may not outgrow RLIMIT_MEMLOCK
     }
     vmas_.SetStart(old_start, new_start);
+    MarkLayoutChanged();
     if (locked) {
       const Vma* grown = vmas_.Find(new_start);
       if (pager_->ReserveLockBudget((old_start - new_start) >> page_shift_) &&
@@ -151,7 +153,7 @@ Status AddressSpace::FixupLocked(uint64_t addr, uint64_t length, bool write) {
       const uint64_t index = ObjectIndex(*vma, vpn);
       if (index >= vma->object->size_pages()) return Status::Fault(FaultKind::kBusError, std::max(a, addr));
       source = vma->object->FindOrCreate(index);
-    } else if (page->refs.load(std::memory_order_acquire) <= 1) {
+    } else if (page->mappers() <= 1) {
       continue;  // sole owner: write in place
     }
     Page* copy = nullptr;
@@ -203,30 +205,86 @@ Status AddressSpace::ResolveLocked(const Vma& vma, uint64_t vpn, bool create, Pa
 
 Status AddressSpace::CopyLocked(uint64_t addr, uint64_t length, char* buf, bool write) {
   const uint64_t end = addr + length;
+  const uint64_t pages = ((end - 1) >> page_shift_) - (addr >> page_shift_) + 1;
+  // A write over several pages must change nothing when it fails: every
+  // page is made writable first (pinned, or given a frame), so the copy
+  // itself needs no storage call. Past a quarter of the pool that would
+  // starve everyone else: such writes (only possible with a frame pool under
+  // 4x max_io_bytes) go page by page.
+  std::vector<Pager::PreparedWrite> prepared;
+  if (write && pages > 1 && pages <= pager_->frames_total() / 4) {
+    prepared.reserve(pages);
+    Status s = PrepareLocked(addr, end, &prepared);
+    if (!s.ok()) {
+      ReleasePrepared(&prepared);
+      return s;
+    }
+  }
   uint64_t a = addr;
   const Vma* vma = nullptr;
-  while (a < end) {
+  size_t index = 0;
+  Status s;
+  while (a < end && s.ok()) {
     if (vma == nullptr || a >= vma->end) vma = vmas_.Find(a);
     const uint64_t vpn = a >> page_shift_;
     const uint32_t off = static_cast<uint32_t>(a & page_mask_);
     const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(end - a, options_.page_size - off));
     Page* page;
     std::shared_lock<std::shared_mutex> object_lock;
-    MEMSERVER_RETURN_IF_ERROR(ResolveLocked(*vma, vpn, write, &page, &object_lock));
+    if (!prepared.empty()) {
+      page = prepared[index++].page;  // resolved (and referenced) by PrepareLocked
+    } else {
+      s = ResolveLocked(*vma, vpn, write, &page, &object_lock);
+      if (!s.ok()) break;
+    }
     const Pager::ReadaheadFn readahead = [&](std::vector<Page*>* more) {
       CollectReadahead(*vma, vpn, object_lock.owns_lock(), more);
     };
     if (page == nullptr) {
       std::memset(buf, 0, n);  // never written: zeros, no frame
     } else if (write) {
-      MEMSERVER_RETURN_IF_ERROR(pager_->Write(page, off, buf, n, &faults_, &readahead));
+      if (vma->object && vma->object->kind() == MemoryObject::Kind::kShmem) vma->object->MarkChanged();
+      s = pager_->Write(page, off, buf, n, &faults_, &readahead, prepared.empty() ? nullptr : &prepared[index - 1]);
     } else {
-      MEMSERVER_RETURN_IF_ERROR(pager_->Read(page, off, buf, n, &faults_, &readahead));
+      s = pager_->Read(page, off, buf, n, &faults_, &readahead);
     }
     buf += n;
     a += n;
   }
+  ReleasePrepared(&prepared);
+  return s;
+}
+
+Status AddressSpace::PrepareLocked(uint64_t addr, uint64_t end, std::vector<Pager::PreparedWrite>* prepared) {
+  const Vma* vma = nullptr;
+  for (uint64_t a = addr; a < end;) {
+    if (vma == nullptr || a >= vma->end) vma = vmas_.Find(a);
+    const uint64_t vpn = a >> page_shift_;
+    const uint32_t off = static_cast<uint32_t>(a & page_mask_);
+    const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(end - a, options_.page_size - off));
+    Page* page;
+    {
+      std::shared_lock<std::shared_mutex> object_lock;
+      MEMSERVER_RETURN_IF_ERROR(ResolveLocked(*vma, vpn, /*create=*/true, &page, &object_lock));
+      pager_->Ref(page);  // alive until ReleasePrepared, whatever the object does meanwhile
+    }
+    prepared->emplace_back();
+    MEMSERVER_RETURN_IF_ERROR(
+        pager_->PrepareWrite(page, off == 0 && n == options_.page_size, &faults_, &prepared->back()));
+    a += n;
+  }
   return Status::OK();
+}
+
+void AddressSpace::ReleasePrepared(std::vector<Pager::PreparedWrite>* prepared) {
+  ReleaseBatch release;
+  for (Pager::PreparedWrite& p : *prepared) {
+    pager_->ReleaseWrite(&p);
+    if (p.page != nullptr) pager_->Unref(p.page, &release);
+  }
+  prepared->clear();
+  Status s = pager_->Flush(&release);
+  (void)s;  // our references were never the last of a page with swap: nothing to delete
 }
 
 void AddressSpace::CollectReadahead(const Vma& vma, uint64_t vpn, bool object_locked, std::vector<Page*>* more) {

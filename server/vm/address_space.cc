@@ -236,6 +236,7 @@ void AddressSpace::DiscardPrivateCopies(const MemoryObject* object, uint64_t fro
   {
     std::unique_lock<std::shared_mutex> lock(mm_lock_);
     if (dead_) return;
+    MarkLayoutChanged();
     for (const Vma& v : vmas_.Intersecting(0, top_)) {
       if (v.object.get() != object || v.is_shared()) continue;
       const uint64_t start_vpn = v.start >> page_shift_;

@@ -34,7 +34,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string_view>
 #include <unordered_map>
@@ -48,7 +50,7 @@
 #include "server/vm/memory_object.h"
 #include "server/vm/page_table.h"
 #include "server/vm/pager.h"
-#include "server/vm/snapshot.h"
+#include "server/vm/snapshot_format.h"
 
 namespace memserver {
 
@@ -81,6 +83,20 @@ class AddressSpace {
   AddressSpace(const AddressSpace&) = delete;
   AddressSpace& operator=(const AddressSpace&) = delete;
 
+  // What msync(MS_SYNC) makes durable, one mapping piece and at most
+  // kSyncPieceEntries pages at a time: the engine's committer adds its
+  // journal record to the batch, which msync then writes synchronously.
+  static constexpr size_t kSyncPieceEntries = 1024;
+  struct SyncedPiece {
+    uint64_t start = 0, end = 0;
+    VmaRecord vma;                        // clipped to [start, end)
+    std::vector<PageRef> pages;           // private pages, by vpn
+    const MemoryObject* object = nullptr; // shared anonymous memory, else null
+    uint64_t object_first = 0, object_end = 0;
+    std::vector<PageRef> object_pages;    // its pages in [first, end)
+  };
+  // Adds the piece's record to batch->wb (its value kept in batch->values).
+  using SyncCommitter = std::function<Status(const SyncedPiece&, Pager::SyncBatch*)>;
   // `file` is the object to map when args.flags lacks kMapAnonymous.
   // MAP_POPULATE is best effort, as Linux: it stops at the frame pool's
   // size, at an error, or when `control` says stop; the mapping stands.
@@ -107,7 +123,10 @@ class AddressSpace {
   // read-ahead, collected in steps under the shared lock; it stops early
   // (still OK: it is advice) when `control` says stop.
   Status Madvise(uint64_t addr, uint64_t length, int advice, const CallControl& control = CallControl::None());
-  Status Msync(uint64_t addr, uint64_t length, uint32_t flags);
+  // With MS_SYNC and a committer, anonymous and private memory of the range
+  // becomes durable too (see SyncedPiece); without one, only shared file
+  // mappings are written back.
+  Status Msync(uint64_t addr, uint64_t length, uint32_t flags, const SyncCommitter& committer = nullptr);
 
   // Makes `child` (a fresh, empty address space) a copy-on-write copy of
   // this one, as fork(2): no page content is copied. Cost is proportional
@@ -119,16 +138,47 @@ class AddressSpace {
   Status Exec(const std::vector<LoadSegment>& segments, uint64_t entry,
               std::shared_ptr<MemoryObject> file, ExecImage* image);
 
-  // Checkpoint: describes this address space in `record`; `name` gives each
-  // mapped object's kind and id; every private page goes to `pages`.
-  // REQUIRES: no call in flight (the server has stopped serving).
-  void Export(AddressSpaceRecord* record,
-              const std::function<void(MemoryObject*, uint32_t* kind, uint64_t* id)>& name,
-              std::vector<Page*>* pages);
-  // Restore into a fresh address space. `page(ref)` returns the page with a
-  // reference for this PTE; `object(kind, id)` the mapped object.
-  Status Import(const AddressSpaceRecord& record, const std::function<Page*(const PageRef&)>& page,
-                const std::function<std::shared_ptr<MemoryObject>(uint32_t, uint64_t)>& object);
+  // --- address_space_snapshot.cc: snapshots, restore, msync records ---
+  // The exclusive mm lock for a snapshot's instant: the snapshotter holds
+  // every process's at once (in pid order, each after its heap's lock).
+  std::unique_lock<std::shared_mutex> LockForCapture() { return std::unique_lock<std::shared_mutex>(mm_lock_); }
+  // REQUIRES: LockForCapture held, and the pager between BeginCapture and
+  // EndCapture. False for a torn-down address space. Fills `record`, every
+  // private page (frozen by the pager, sorted by vpn) in `pages`, and hands
+  // every shared anonymous object mapped to `shmem` (maybe more than once).
+  bool CaptureLocked(AddressSpaceRecord* record, std::vector<PageRef>* pages,
+                     const std::function<void(const std::shared_ptr<MemoryObject>&)>& shmem,
+                     std::vector<std::pair<Page*, uint64_t>>* held);
+  // REQUIRES: LockForCapture held. Calls fn for every shared anonymous
+  // object mapped (maybe more than once).
+  void ForEachShmemLocked(const std::function<void(const std::shared_ptr<MemoryObject>&)>& fn) const;
+  // Anything a snapshot records changed since the last capture. Set by
+  // every call that changes mappings, pages or bookkeeping (MarkChanged).
+  bool changed() const { return changed_.load(std::memory_order_relaxed); }
+  void MarkChanged() {
+    if (!changed_.load(std::memory_order_relaxed)) changed_.store(true, std::memory_order_relaxed);
+  }
+  // A change of mappings or of which page a vpn names (not of a page's
+  // content): also tells msync that the durable state no longer describes
+  // the layout, so a piece with no page to write still gets its record.
+  void MarkLayoutChanged() {
+    layout_epoch_.fetch_add(1, std::memory_order_relaxed);
+    MarkChanged();
+  }
+  // Restore into a fresh address space. `page(ref)` gives the page for a
+  // PTE with a reference for it; `object(vma)` the object a mapping names,
+  // or null: such a mapping (a file deleted while mapped) is dropped, with
+  // its pages, and described in *dropped.
+  using PageSource = std::function<Page*(const PageRef&)>;
+  using ObjectSource = std::function<std::shared_ptr<MemoryObject>(const VmaRecord&)>;
+  Status Import(const AddressSpaceRecord& record, const std::vector<PageRef>& pages, const PageSource& page,
+                const ObjectSource& object, std::vector<std::string>* dropped);
+  // Journal replay: [start, end) becomes `vmas` (clipped to it) over the
+  // private `pages`, as when the msync that wrote the record returned.
+  Status ReplaceRange(uint64_t start, uint64_t end, const std::vector<VmaRecord>& vmas,
+                      const std::vector<PageRef>& pages, const PageSource& page, const ObjectSource& object,
+                      std::vector<std::string>* dropped);
+  static VmaRecord RecordOf(const Vma& v);
 
   ProcessLimits limits() const;
   Status SetLimits(const ProcessLimits& limits);
@@ -200,6 +250,10 @@ class AddressSpace {
   Status FixupLocked(uint64_t addr, uint64_t length, bool write);
   bool TryGrowStackLocked(uint64_t addr);
   Status CopyLocked(uint64_t addr, uint64_t length, char* buf, bool write);
+  // Every page of a multi-page write [addr, end), resolved (with a
+  // reference) and prepared (Pager::PrepareWrite), in order.
+  Status PrepareLocked(uint64_t addr, uint64_t end, std::vector<Pager::PreparedWrite>* prepared);
+  void ReleasePrepared(std::vector<Pager::PreparedWrite>* prepared);
   // The page backing vpn in `vma`, creating what a write or a file read
   // needs. *page is null for zeros. REQUIRES: mm_lock_ held.
   Status ResolveLocked(const Vma& vma, uint64_t vpn, bool create, Page** page,
@@ -233,6 +287,10 @@ class AddressSpace {
   // Pages one process may prefault or queue in one call: the frame pool.
   uint64_t PrefaultBudget() const;
   Status SyncObjectRangeLocked(const Vma& vma, uint64_t start, uint64_t end);
+  // msync(MS_SYNC) of one mapping piece [start, end): see SyncedPiece.
+  Status SyncPieceLocked(const Vma& vma, uint64_t start, uint64_t end, const SyncCommitter& committer);
+  Status CommitSyncPiece(SyncedPiece* piece, std::vector<Page*>* pages, std::vector<Page*>* object_pages,
+                         const SyncCommitter& committer);
 
   const EngineOptions options_;
   Pager* const pager_;
@@ -250,6 +308,18 @@ class AddressSpace {
   uint64_t locked_bytes_ = 0;  // GUARDED_BY(mm_lock_): bytes of kVmLocked mappings
   bool lock_future_ = false;   // GUARDED_BY(mm_lock_): mlockall(MCL_FUTURE)
   FaultCounters faults_;
+  std::atomic<bool> changed_{true};  // a fresh address space is new to every snapshot
+  // The layout's version, and the version the durable state (the committed
+  // snapshot and the journal) describes; equal: msync may skip a piece whose
+  // pages are all durable already.
+  std::atomic<uint64_t> layout_epoch_{1};
+  std::atomic<uint64_t> durable_layout_epoch_{0};
+  // Ranges whose layout a journal record holds, valid while the layout
+  // epoch is journaled_epoch_ (start -> end). GUARDED_BY(sync_mu_).
+  uint64_t journaled_epoch_ = 0;
+  std::map<uint64_t, uint64_t> journaled_;
+  bool LayoutDurableLocked(uint64_t start, uint64_t end);  // REQUIRES: sync_mu_
+  std::mutex sync_mu_;               // one msync(MS_SYNC) journal at a time, in order
   // Readahead state (a heuristic: relaxed, races only cost accuracy): the
   // vpn a sequential run's next major fault would hit, and the last window.
   std::atomic<uint64_t> ra_next_vpn_{~0ull};

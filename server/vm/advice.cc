@@ -246,7 +246,7 @@ Status AddressSpace::Madvise(uint64_t addr, uint64_t length, int advice, const C
           break;
         case kMadvFree:
           pages_.ForEach(v.start >> page_shift_, v.end >> page_shift_, [&](uint64_t, Page* page) {
-            if (page->refs.load() == 1) pager_->MarkLazyFree(page);
+            if (page->mappers() == 1) pager_->MarkLazyFree(page);
           });
           break;
         default:
@@ -258,7 +258,7 @@ Status AddressSpace::Madvise(uint64_t addr, uint64_t length, int advice, const C
   return s.ok() ? f : s;
 }
 
-Status AddressSpace::Msync(uint64_t addr, uint64_t length, uint32_t flags) {
+Status AddressSpace::Msync(uint64_t addr, uint64_t length, uint32_t flags, const SyncCommitter& committer) {
   // Argument checks in the order of Linux's msync(2): flags, alignment,
   // MS_ASYNC with MS_SYNC (EINVAL); a range that wraps when rounded up, or
   // runs past the address space, is ENOMEM as on Linux (INVALID_ARGUMENT:
@@ -272,6 +272,10 @@ Status AddressSpace::Msync(uint64_t addr, uint64_t length, uint32_t flags) {
     return Status::InvalidArgument(
         fmt::format("msync: [{:#x}, +{:#x}) runs past the end of the address space", addr, length), "ENOMEM");
   }
+  // One journal writer per process at a time: records of overlapping
+  // ranges reach the journal in the order their content was taken.
+  std::unique_lock<std::mutex> sync_lock(sync_mu_, std::defer_lock);
+  if ((flags & kMsSync) && committer) sync_lock.lock();
   std::shared_lock<std::shared_mutex> lock(mm_lock_);
   if (dead_) return Status::NotFound("process has exited");
   if (!vmas_.Covers(addr, end)) {
@@ -284,12 +288,15 @@ Status AddressSpace::Msync(uint64_t addr, uint64_t length, uint32_t flags) {
       }
     }
   }
-  // Both MS_SYNC and MS_ASYNC write back now: the call returns once the
-  // dirty pages of shared file mappings in the range are durable.
+  // Both MS_SYNC and MS_ASYNC write shared file mappings back now. MS_SYNC
+  // with a committer (the engine's journal) also makes the range's
+  // anonymous and private memory durable: when it returns, a crash keeps
+  // what the range holds (server/engine/snapshotter.h).
   for (const Vma& v : vmas_.Intersecting(addr, end)) {
     if (v.is_shared() && v.object && v.object->kind() == MemoryObject::Kind::kFile) {
       MEMSERVER_RETURN_IF_ERROR(SyncObjectRangeLocked(v, v.start, v.end));
     }
+    if ((flags & kMsSync) && committer) MEMSERVER_RETURN_IF_ERROR(SyncPieceLocked(v, v.start, v.end, committer));
   }
   return Status::OK();
 }

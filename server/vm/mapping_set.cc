@@ -304,6 +304,7 @@ std::vector<Vma> MappingSet::Intersecting(uint64_t start, uint64_t end) const {
     Vma v = it->second;
     v.start = std::max(v.start, start);
     v.end = std::min(v.end, end);
+    if (v.object) v.pgoff += (v.start - it->second.start) >> page_shift_;  // the clipped piece's first page
     out.push_back(v);
   }
   return out;

@@ -116,7 +116,8 @@ class MappingSet {
   // data_vm, what RLIMIT_DATA limits).
   uint64_t data_bytes() const { return data_bytes_; }
   std::vector<Vma> All() const;
-  // Mappings intersecting [start, end), clipped to it.
+  // Mappings intersecting [start, end), clipped to it (pgoff names the
+  // clipped piece's first page).
   std::vector<Vma> Intersecting(uint64_t start, uint64_t end) const;
 
   Status CheckInvariants() const;

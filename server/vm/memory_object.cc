@@ -4,8 +4,19 @@
 
 namespace memserver {
 
-MemoryObject::MemoryObject(Kind kind, Pager* pager, uint32_t inode, uint64_t size_bytes, std::string name)
-    : kind_(kind), pager_(pager), inode_(inode), name_(std::move(name)), size_(size_bytes), pages_(kIndexBits, pager->slab()) {}
+MemoryObject::MemoryObject(Kind kind, Pager* pager, uint32_t inode, uint64_t size_bytes, std::string name,
+                           uint64_t shmem_id)
+    : kind_(kind),
+      pager_(pager),
+      inode_(inode),
+      id_(kind == Kind::kFile ? inode : (shmem_id != 0 ? shmem_id : pager->NextObjectId())),
+      name_(std::move(name)),
+      size_(size_bytes),
+      pages_(kIndexBits, pager->slab()) {}
+
+void MemoryObject::DropPages(uint64_t begin, uint64_t end, ReleaseBatch* batch) {
+  pages_.ClearRange(begin, end, [&](uint64_t, Page* page) { pager_->Unref(page, batch); });
+}
 
 MemoryObject::~MemoryObject() {
   ReleaseBatch batch;

@@ -35,14 +35,20 @@ class MemoryObject {
   enum class Kind { kShmem, kFile };
 
   // `pager` is borrowed and must outlive the object. For kFile, `inode` is
-  // the file's inode number (non-zero).
-  MemoryObject(Kind kind, Pager* pager, uint32_t inode, uint64_t size_bytes, std::string name = "");
+  // the file's inode number (non-zero) and the object's id; a shmem object
+  // takes `shmem_id` (Pager::NextObjectId() when 0).
+  MemoryObject(Kind kind, Pager* pager, uint32_t inode, uint64_t size_bytes, std::string name = "",
+               uint64_t shmem_id = 0);
   ~MemoryObject();  // drops every page (swap entries of shmem pages go too)
   MemoryObject(const MemoryObject&) = delete;
   MemoryObject& operator=(const MemoryObject&) = delete;
 
   Kind kind() const { return kind_; }
   uint32_t inode() const { return inode_; }
+  // Names the object in snapshots and msync records: the inode of a file;
+  // for shmem, unique among live objects and every object a snapshot or
+  // msync record names.
+  uint64_t id() const { return id_; }
   // The file's path when it was opened (pmap shows it); "" for shmem.
   const std::string& name() const { return name_; }
   Pager* pager() const { return pager_; }
@@ -80,17 +86,33 @@ class MemoryObject {
     if (begin < end) pages_.ForEach(begin, end, fn);
   }
   uint64_t cached_pages() const { return pages_.entries(); }
+  // Snapshots of shared memory: set by every change of the object's pages
+  // or size, cleared when a snapshot records it.
+  void MarkChanged() {
+    if (!changed_.load(std::memory_order_relaxed)) changed_.store(true, std::memory_order_relaxed);
+  }
+  bool TakeChanged() { return changed_.exchange(false, std::memory_order_relaxed); }
   // Restore: puts `page` (whose reference the object takes) at `index`.
   // REQUIRES: mu() exclusive, nothing at index.
   void InstallPage(uint64_t index, Page* page) { pages_.Install(index, page); }
+  // Journal replay: drops the pages with index in [begin, end). REQUIRES:
+  // mu() exclusive.
+  void DropPages(uint64_t begin, uint64_t end, ReleaseBatch* batch);
+  // Journal replay: the size only grows back to what a record says.
+  // REQUIRES: mu() exclusive.
+  void GrowTo(uint64_t size_bytes) {
+    if (size_bytes > size()) size_.store(size_bytes, std::memory_order_release);
+  }
 
  private:
   const Kind kind_;
   Pager* const pager_;
   const uint32_t inode_;
+  const uint64_t id_;
   const std::string name_;
   std::shared_mutex mu_;
   std::atomic<uint64_t> size_;
+  std::atomic<bool> changed_{true};
   PageTable pages_;  // index -> Page*; entries installed by CAS under mu_ shared
 };
 

@@ -32,10 +32,29 @@
 //
 // Locked pages (`locks` > 0, mlock) are never chosen by the evictor.
 //
+// Durability (snapshots and msync, server/engine/snapshotter.h). Two bits say
+// how an anonymous page's content relates to the store's copy under `id`:
+//   frozen   the store holds this content under `id`, and a snapshot or an
+//            msync record (committed or being written) may name that key: it
+//            is never overwritten nor deleted by paging. The first change of
+//            the content re-keys the page (Pager::RekeyLocked): it takes a
+//            fresh id, and the old key is retired, to be deleted by the next
+//            snapshot that no longer needs it.
+//   pending  frozen by the snapshot being taken while its content existed
+//            only in the frame: that content must reach the store under `id`
+//            before the frame changes or goes. Whoever gets there first writes
+//            it: the snapshot writer, the evictor, or a writer (which copies it
+//            into the store and goes on, never waiting for the snapshot).
+// File pages are never frozen: file data is written back in place.
+//
 // Lifetime: `refs` counts the PTEs (and transient holders such as the
-// evictor) that reference the page. The holder that drops it to zero frees
-// the frame and swap entry (Pager::Unref). While a thread is in kPagingIn or
-// kWritingOut it holds a reference, so a page is never freed mid-transition.
+// evictor) that reference the page in its low 31 bits; bit 31
+// (kSnapshotHold) is the in-progress snapshot's hold on a pending page, which
+// keeps the Page alive without counting as a mapper (copy-on-write decisions
+// look at mappers() only). The holder that drops the last of both frees the
+// frame and swap entry (Pager::Unref, Pager::ReleaseSnapshotHold). While a
+// thread is in kPagingIn or kWritingOut it holds a reference, so a page is
+// never freed mid-transition.
 #pragma once
 
 #include <array>
@@ -60,9 +79,24 @@ struct Page {
   Page(const Page&) = delete;
   Page& operator=(const Page&) = delete;
 
+  // The snapshot's hold in `refs` (see Lifetime above).
+  static constexpr uint32_t kSnapshotHold = uint32_t{1} << 31;
+  static constexpr uint32_t kRefMask = kSnapshotHold - 1;
+
   bool is_file() const { return (key_hi_ & (kFileBit >> 32)) != 0; }
-  // Anonymous: unique for the engine's life, the swap key. File: page index.
+  // Anonymous: the swap key, never reused on one store (ids are reserved
+  // durably, Pager::SetIdFloor); changes when a frozen page is re-keyed.
+  // File: page index. Read under the page's stripe lock, or while the page
+  // is in a transition this thread owns (kPagingIn, kWritingOut).
   uint64_t id() const { return is_file() ? key_lo_ : key(); }
+  // PTEs and objects mapping the page, plus transient holders; without the
+  // snapshot's hold.
+  uint32_t mappers() const { return refs.load(std::memory_order_acquire) & kRefMask; }
+  // REQUIRES: anonymous page, stripe lock held, new_id < 2^63.
+  void SetId(uint64_t new_id) {
+    key_lo_ = static_cast<uint32_t>(new_id);
+    key_hi_ = static_cast<uint32_t>(new_id >> 32);
+  }
   // 0 for anonymous memory.
   uint32_t inode() const { return is_file() ? key_hi_ & ~static_cast<uint32_t>(kFileBit >> 32) : 0; }
 
@@ -74,6 +108,9 @@ struct Page {
   bool dirty : 1 = false;
   bool has_swap : 1 = false;        // a copy exists in the store
   bool lazy_free : 1 = false;       // MADV_FREE: drop instead of writing out
+  bool frozen : 1 = false;          // see Durability above (implies has_swap)
+  bool pending : 1 = false;         // see Durability above (implies frozen)
+  bool durable : 1 = false;         // frozen, and the store's copy survives a crash
 
  private:
   static constexpr uint64_t kFileBit = uint64_t{1} << 63;
@@ -81,11 +118,12 @@ struct Page {
   Page(KeyTag, uint64_t key) : key_lo_(static_cast<uint32_t>(key)), key_hi_(static_cast<uint32_t>(key >> 32)) {}
   uint64_t key() const { return static_cast<uint64_t>(key_hi_) << 32 | key_lo_; }
 
-  // The page's identity, immutable, as two 32-bit halves so that a Page
-  // needs only 4-byte alignment (20 bytes, not 24): an anonymous id, or
-  // kFileBit | inode << 32 | index for a file page.
-  const uint32_t key_lo_;
-  const uint32_t key_hi_;
+  // The page's identity as two 32-bit halves so that a Page needs only
+  // 4-byte alignment (20 bytes, not 24): an anonymous id, or
+  // kFileBit | inode << 32 | index for a file page (immutable). An anonymous
+  // id changes only by SetId, under the stripe lock.
+  uint32_t key_lo_;
+  uint32_t key_hi_;
 };
 
 // Per mapped page the engine spends a Page (from PageSlab, no malloc header)

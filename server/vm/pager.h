@@ -28,6 +28,15 @@
 // drop it around frame allocation and storage reads (the page is then in
 // kPagingIn, which makes every other accessor wait). They return with no
 // pager lock held.
+//
+// Durability (pager_durability.cc; the states are in page.h): the pager keeps
+// frozen content immutable under its key. A change of a frozen page's
+// content re-keys it first, and a pending page's content is copied into the
+// store (a memtable insert, no disk wait) by the first writer, evictor or
+// freer that would lose it. Keys of frozen content no page names any more
+// are "retired": the snapshotter deletes them once a committed snapshot no
+// longer needs them (TakeRetired at its instant, deleted at its commit).
+// The pager never deletes a frozen key itself.
 #pragma once
 
 #include <atomic>
@@ -65,6 +74,12 @@ struct ReleaseBatch {
   std::vector<uint64_t> swap_ids;
 };
 
+// What a snapshot or an msync record names for one page: its key, or zero.
+struct FrozenPage {
+  uint64_t id = 0;
+  bool zero = false;
+};
+
 class Pager {
  public:
   // `store` is borrowed and must outlive the pager.
@@ -75,6 +90,8 @@ class Pager {
   Pager& operator=(const Pager&) = delete;
 
   uint32_t page_size() const { return frames_.page_size(); }
+  // The store pages go to (borrowed).
+  storage::BackingStore* store() const { return store_; }
   // Where every Page comes from: page tables keep PageSlab handles.
   const PageSlab* slab() const { return &slab_; }
   // Bytes of Page storage carved so far (metadata accounting).
@@ -102,12 +119,31 @@ class Pager {
   // pager lock held; it may add pages to read ahead in one batch.
   using ReadaheadFn = std::function<void(std::vector<Page*>*)>;
 
+  // When no frame can be had (every frame dirty and the store refusing
+  // writes, say), a swapped-out page is read straight from the store: a
+  // read of acknowledged data never fails for lack of frames.
   Status Read(Page* page, uint32_t offset, char* out, uint32_t len, FaultCounters* counters,
               const ReadaheadFn* readahead = nullptr);
+
+  // A write over several pages that must change nothing when it fails
+  // (Engine::Write's promise) prepares every page first: PrepareWrite makes
+  // the page writable without any storage call later — resident and pinned
+  // (the evictor skips it until ReleaseWrite), or, when it will be
+  // overwritten whole or zero-filled, with a free frame set aside for it.
+  // On failure nothing was pinned or set aside by this call.
+  struct PreparedWrite {
+    Page* page = nullptr;
+    FrameId pinned = kNoFrame;    // the frame pinned
+    FrameId reserved = kNoFrame;  // a free frame for the page's fault
+  };
+  Status PrepareWrite(Page* page, bool whole, FaultCounters* counters, PreparedWrite* out);
+  void ReleaseWrite(PreparedWrite* prepared);
+
   // Copies data into page[offset, ...). May zero-fill (minor fault) or page
-  // in (major fault). Marks the page dirty.
+  // in (major fault). Marks the page dirty. With `prepared`, a fault uses
+  // its reserved frame and cannot fail for lack of one.
   Status Write(Page* page, uint32_t offset, const char* data, uint32_t len, FaultCounters* counters,
-               const ReadaheadFn* readahead = nullptr);
+               const ReadaheadFn* readahead = nullptr, PreparedWrite* prepared = nullptr);
 
   // Zeroes page[offset, offset+len). A kZero page stays as it is.
   Status Zero(Page* page, uint32_t offset, uint32_t len, FaultCounters* counters);
@@ -120,8 +156,9 @@ class Pager {
   Status Lock(Page* page, FaultCounters* counters);
   void Unlock(Page* page);
 
-  // msync: writes every resident dirty page of `pages` to the store in one
-  // synchronous batch (durable on return) and marks them clean.
+  // Writes every resident dirty file page of `pages` back to the file store
+  // in one synchronous batch (durable on return) and marks them clean.
+  // REQUIRES: file pages (anonymous memory uses FreezeForSync).
   Status Sync(const std::vector<Page*>& pages);
 
   // Pages `pages` in with one batched store read (readahead). Only pages
@@ -143,11 +180,74 @@ class Pager {
   void MarkLazyFree(Page* page);
 
   // Restore: a page whose content is in swap under `id` (or all zero), with
-  // one reference. Page ids handed out later are all larger than `id`.
+  // one reference, frozen and durable (a committed snapshot or msync record
+  // names it). Page ids handed out later are all larger than `id`.
   Page* RestorePage(uint64_t id, bool zero);
-  // After a checkpoint: releasing pages no longer deletes their swap
-  // entries (the next start needs them).
-  void PreserveSwap() { preserve_swap_.store(true); }
+
+  // --- Durability (pager_durability.cc) ---
+  // Page ids are never reused on one store: ids below `floor` may name keys
+  // of an earlier run. `reserve(mark)` makes "ids below mark may be in use"
+  // durable; it is called (outside every pager lock but the reservation's
+  // own) before an id at or past the last mark is handed out. A failed
+  // reservation is not fatal: a page whose id meets a leftover key simply
+  // overwrites it when it is first written out.
+  using IdReserver = std::function<Status(uint64_t mark)>;
+  void SetIdFloor(uint64_t floor, uint64_t reserved_mark, IdReserver reserve);
+  // Ids of shared memory objects (MemoryObject::id()): never reused on a
+  // store either; a restore raises the floor past every id it saw.
+  uint64_t NextObjectId() { return next_object_id_.fetch_add(1, std::memory_order_relaxed); }
+  void SetObjectIdFloor(uint64_t floor) {
+    uint64_t next = next_object_id_.load();
+    while (next < floor && !next_object_id_.compare_exchange_weak(next, floor)) {
+    }
+  }
+  uint64_t next_object_id() const { return next_object_id_.load(std::memory_order_relaxed); }
+  uint64_t next_page_id() const { return next_page_id_.load(std::memory_order_relaxed); }
+
+  // Snapshot capture. BeginCapture waits for the eviction in flight and keeps
+  // new ones out until EndCapture; between the two the caller, holding every
+  // mm lock exclusively, calls CapturePage for each page a snapshot names.
+  // CapturePage freezes the page and, when its content is not yet durable,
+  // takes the snapshot's hold on it and appends it to *held (pending when
+  // the content exists only in the frame). REQUIRES: anonymous page.
+  void BeginCapture();
+  void EndCapture();
+  FrozenPage CapturePage(Page* page, std::vector<std::pair<Page*, uint64_t>>* held);
+  // Writes the content of every held page still pending under its id
+  // (without the WAL: the snapshotter flushes), in batches. Stops at the
+  // first failure and returns it. REQUIRES: a capture's held list.
+  // *written counts the pages this call wrote.
+  Status WritePending(const std::vector<std::pair<Page*, uint64_t>>& held, uint64_t* written);
+  // Ends a snapshot: committed, every held page still under its captured id
+  // becomes durable; not committed, pages still pending lose their frozen
+  // state (their content is dirty again). Releases every hold.
+  void FinishCapture(const std::vector<std::pair<Page*, uint64_t>>& held, bool committed);
+  // True once a writer could not copy a pending page into the store since
+  // the last BeginCapture: the snapshot in progress cannot be committed.
+  bool capture_failed() const { return capture_failed_.load(std::memory_order_acquire); }
+  // Retired keys (see Durability above): moves out every key retired so
+  // far; ReturnRetired puts back those a failed snapshot could not delete.
+  std::vector<uint64_t> TakeRetired();
+  void ReturnRetired(std::vector<uint64_t> ids);
+  uint64_t retired_count() const { return retired_count_.load(std::memory_order_relaxed); }
+
+  // msync(MS_SYNC) of anonymous pages, in two steps around the caller's
+  // synchronous write of batch->wb (to which it adds its own record):
+  // FreezeForSync freezes each page and adds to batch->wb what makes its
+  // content durable under its id (the frame's content, or the store's copy
+  // read and written again with the WAL); FinishSync then marks the pages
+  // durable, or (the write failed) unfreezes those whose content was only
+  // in the frame. batch->frozen[i] names pages[i].
+  // REQUIRES: the caller keeps the pages alive (mm lock held); anonymous.
+  struct SyncBatch {
+    storage::WriteBatch wb;
+    std::vector<std::unique_ptr<std::string>> values;  // borrowed by wb
+    std::vector<Page*> pages;
+    std::vector<FrozenPage> frozen;
+    std::vector<uint8_t> action;  // pager-private: what FinishSync undoes
+  };
+  Status FreezeForSync(const std::vector<Page*>& pages, SyncBatch* batch);
+  void FinishSync(const SyncBatch& batch, bool ok);
   // Stops background reclaim and waits for a pass in progress to finish
   // (before a checkpoint: nothing may evict behind its back).
   void StopReclaim();
@@ -172,6 +272,10 @@ class Pager {
   // frame count and the swap entry count against a recount.
   Status CheckInvariants(const std::unordered_map<const Page*, uint32_t>& refs);
 
+  // The snapshot's hold (page.h): drops it; frees the page if nothing else
+  // references it.
+  void ReleaseSnapshotHold(Page* page);
+
  private:
   struct Victim {
     Page* page;
@@ -179,26 +283,57 @@ class Pager {
     bool dirty;
     bool has_swap;
     bool lazy;          // MADV_FREE'd: drop the content
+    bool frozen;        // the key is a snapshot's: never dropped as zero
     bool zero = false;  // content found all zero
   };
+  // The last reference went: frees the frame, queues the swap key's
+  // deletion (or retires a frozen key). REQUIRES: no reference left.
+  void Free(Page* page, ReleaseBatch* batch);
+  // A change of a frozen page's content is about to happen: the page takes a
+  // fresh id and its old key is retired. REQUIRES: stripe lock, frozen, not
+  // pending.
+  void RekeyLocked(Page* page);
+  // A writer meets a pending page: copies its content into the store under
+  // its id, with the stripe lock dropped and the page in kWritingOut.
+  // Entered and left with `lock` held. A failed copy fails the capture (the
+  // snapshot cannot commit) and unfreezes the page; the write goes on.
+  void SaveForSnapshot(Page* page, std::unique_lock<std::mutex>& lock, PageLocks::Stripe& stripe);
+  // A fresh anonymous page id; extends the durable reservation in the
+  // background when it runs low.
+  uint64_t NextId();
+  void Retire(uint64_t id);
+  void ExtendIdReservation();
 
-  enum class Op { kRead, kWrite, kZero, kPrefetch, kPrefetchWrite, kLock };
-  // Shared body of every operation on a page's content.
+  enum class Op { kRead, kWrite, kZero, kPrefetch, kPrefetchWrite, kLock, kPin };
+  // Shared body of every operation on a page's content. kPin brings the page
+  // in (reading its content) and pins its frame.
   Status Access(Page* page, uint32_t offset, char* buf, uint32_t len, Op op,
-                FaultCounters* counters, const ReadaheadFn* readahead = nullptr);
+                FaultCounters* counters, const ReadaheadFn* readahead = nullptr,
+                PreparedWrite* prepared = nullptr);
+  // A read of a swapped-out page straight from the store, for when no frame
+  // can be had. Entered and left with `lock` held.
+  Status ReadDirect(Page* page, uint32_t offset, char* out, uint32_t len, std::unique_lock<std::mutex>& lock);
   // Brings a kZero or kSwapped page into a frame. Entered and left with the
   // page's stripe lock held (`lock`); drops it while allocating and reading.
   // `overwrite`: the caller writes the whole page next, so a swapped-out
   // page's old content is not read (no I/O: a minor fault).
+  // `reserved`: a free frame to use instead of allocating one (consumed:
+  // set to kNoFrame). *no_frame: the failure was that no frame could be had.
   Status FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks::Stripe& stripe,
-                 FaultCounters* counters, bool overwrite = false, const ReadaheadFn* readahead = nullptr);
+                 FaultCounters* counters, bool overwrite = false, const ReadaheadFn* readahead = nullptr,
+                 FrameId* reserved = nullptr, bool* no_frame = nullptr);
   // Takes a free frame, evicting when none is free.
   Status AllocateFrame(FrameId* frame);
   // Evicts up to options_.eviction_batch pages. Returns how many frames it
   // freed. A foreground call returns at once when a frame is already free.
+  // When the store refuses the write, evicts clean pages only (no write).
   Status EvictBatch(uint32_t* freed, bool background = false);
-  // Policy callback: claims frame's page for eviction if it can (try-lock).
-  bool TryBeginEvict(FrameId frame, std::vector<Victim>* victims);
+  // One batch. REQUIRES: evict_mu_.
+  Status EvictLocked(bool clean_only, uint32_t* freed, ReleaseBatch* release);
+  // Policy callback: claims frame's page for eviction if it can (try-lock):
+  // never a pinned frame; with clean_only, only a page whose store copy is
+  // current.
+  bool TryBeginEvict(FrameId frame, std::vector<Victim>* victims, bool clean_only);
   bool TryRef(Page* page);
   // Where a page's content lives in the store.
   static storage::Space SpaceOf(const Page* page) {
@@ -232,6 +367,10 @@ class Pager {
     owner_[frame].store(page == nullptr ? 0 : slab_.HandleOf(page), order);
   }
 
+  // Pins (PrepareWrite): a pinned frame is never chosen by the evictor. One
+  // byte a frame; a frame pinned 255 times waits for an unpin.
+  std::unique_ptr<std::atomic<uint8_t>[]> pins_;
+
   std::atomic<uint64_t> lock_budget_used_{0};
   const uint64_t lock_budget_;
   const uint32_t reclaim_low_, reclaim_high_;  // free-frame watermarks
@@ -242,12 +381,24 @@ class Pager {
   std::condition_variable frame_freed_;  // with evict_mu_
 
   std::atomic<uint64_t> next_page_id_{1};
-  std::atomic<bool> preserve_swap_{false};
+  std::atomic<uint64_t> next_object_id_{1};
+  // Id reservation (SetIdFloor): ids below id_mark_ are durably reserved.
+  static constexpr uint64_t kIdBlock = uint64_t{1} << 24;
+  std::mutex id_mu_;                       // leaf; held across the reserver's write
+  std::atomic<uint64_t> id_mark_{~0ull};   // no reservation until SetIdFloor
+  std::atomic<bool> id_extending_{false};  // an extension is queued
+  IdReserver reserve_ids_;                 // GUARDED_BY(id_mu_)
+  // Retired keys (Durability above), with their count for invariants.
+  std::mutex retired_mu_;                  // leaf
+  std::vector<uint64_t> retired_;          // GUARDED_BY(retired_mu_)
+  std::atomic<uint64_t> retired_count_{0};
+  std::atomic<bool> capture_failed_{false};
   // Counters (relaxed): see GlobalStats in server/engine/types.h.
   std::atomic<uint64_t> pages_{0}, zero_pages_{0}, swap_pages_{0};
   std::atomic<uint64_t> minor_{0}, major_{0}, page_ins_{0}, page_outs_{0};
   std::atomic<uint64_t> evictions_{0}, clean_evictions_{0}, zero_evictions_{0};
   std::atomic<uint64_t> locked_pages_{0}, writebacks_{0}, readahead_pages_{0}, reclaim_runs_{0};
+  std::atomic<uint64_t> direct_reads_{0};
   // Background reclaim (see EngineOptions): free-frame watermarks and
   // whether a reclaim task is queued on background_.
   std::atomic<bool> reclaim_queued_{false};

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "client/lib/client.h"
-#include "client/memctl/duration.h"
+#include "server/common/duration.h"
 #include "tests/e2e/daemon.h"
 #include "tests/support/temp_dir.h"
 
@@ -140,7 +140,7 @@ TEST_F(LeaseE2eTest, MemctlRefusesBadLeases) {
 }
 
 TEST(DurationTest, ParsesUnitsAndRejectsTheRest) {
-  using memctl::ParseDurationMs;
+  using memserver::ParseDurationMs;
   EXPECT_EQ(ParseDurationMs("1500ms"), 1500u);
   EXPECT_EQ(ParseDurationMs("30s"), 30000u);
   EXPECT_EQ(ParseDurationMs("30 S"), 30000u);

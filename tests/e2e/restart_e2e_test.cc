@@ -232,7 +232,7 @@ TEST_F(RestartE2eTest, SigkillRestartKeepsSyncedFilesAndNamesLostProcesses) {
   ASSERT_NO_FATAL_FAILURE(StopDaemon(SIGKILL, 128 + SIGKILL));
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   const std::string log = daemon_->Log();
-  EXPECT_NE(log.find("stopped without a checkpoint (crash?); its 2 processes could not be restored"),
+  EXPECT_NE(log.find("stopped without a final snapshot (crash?); its 2 processes created after the last snapshot could not be restored"),
             std::string::npos)
       << log;
   EXPECT_NE(log.find(fmt::format("{}(doomed-mapper)", mapper)), std::string::npos) << log;
@@ -252,7 +252,7 @@ TEST_F(RestartE2eTest, SigkillRestartKeepsSyncedFilesAndNamesLostProcesses) {
   // The crash is reported once: the next start after a clean stop is clean.
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   const std::string second = daemon_->Log().substr(log.size());
-  EXPECT_EQ(second.find("without a checkpoint"), std::string::npos) << second;
+  EXPECT_EQ(second.find("without a final snapshot"), std::string::npos) << second;
   EXPECT_NE(second.find("restored 1 processes"), std::string::npos) << second;
   ASSERT_NO_FATAL_FAILURE(StopDaemon(SIGTERM, 0));
 }

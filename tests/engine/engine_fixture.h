@@ -102,6 +102,34 @@ class EngineFixture : public ::testing::Test {
     return Engine::Open(options, std::move(store), &engine_);
   }
 
+  // What a crash (SIGKILL) would leave: the store's directory as it is on
+  // disk now, copied while the engine keeps it open, then opened by a new
+  // engine with `options`, which becomes engine(). The old engine goes after
+  // the copy (what it writes while closing reaches only the old directory).
+  // With `faulty`, the new store is wrapped too.
+  Status CrashAndRecover(const EngineOptions& options, bool faulty = false) {
+    const std::string from = dir_ + "/db" + std::to_string(dbs_);
+    const std::string to = dir_ + "/db" + std::to_string(++dbs_);
+    std::error_code ec;
+    std::filesystem::copy(from, to, std::filesystem::copy_options::recursive, ec);
+    if (ec) return Status::Internal("copying the store: " + ec.message());
+    std::filesystem::remove(to + "/LOCK", ec);
+    engine_.reset();
+    faulty_ = nullptr;
+    storage::RocksDbOptions ro;
+    ro.path = to;
+    ro.write_buffer_bytes = 4ull << 20;
+    ro.block_cache_bytes = 1ull << 20;
+    std::unique_ptr<storage::BackingStore> store;
+    MEMSERVER_RETURN_IF_ERROR(storage::OpenRocksDbStore(ro, &store));
+    if (faulty) {
+      auto wrapper = std::make_unique<test_support::FaultInjectionStore>(std::move(store));
+      faulty_ = wrapper.get();
+      store = std::move(wrapper);
+    }
+    return Engine::Open(options, std::move(store), &engine_);
+  }
+
   // Opens with Options(frames, page_size); a failure fails the test.
   void OpenWithFrames(uint64_t frames, uint32_t page_size = 4096) {
     const Status s = Open(Options(frames, page_size));

@@ -110,5 +110,41 @@ TEST_F(StorageFailureTest, FailedWriteDoesNotBreakOtherProcesses) {
   ExpectInvariants();
 }
 
+TEST_F(StorageFailureTest, AFailedWriteOverSeveralPagesChangesNoByte) {
+  WritePages(pid_, 1, a_, 2 * kFrames);  // half in swap, every frame dirty
+  const uint64_t at = a_ + kFrames * page() - page() / 2;  // straddles resident and swapped pages
+  const std::string expected = ReadBytes(pid_, at, 3 * page());
+  WritePages(pid_, 1, a_ + kFrames * page(), kFrames);  // the frames hold dirty pages again
+  faulty_store()->FailWrites(true);
+  uint64_t failures = 0;
+  for (uint64_t i = 0; i < 8; ++i) {
+    const uint64_t target = a_ + (i * 5 % (4 * kFrames - 3)) * page() + 100;
+    const std::string old = ReadBytes(pid_, target, 3 * page() - 200);
+    const Status s = engine().Write(pid_, target, std::string(3 * page() - 200, 'X'));
+    if (s.ok()) continue;
+    ++failures;
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+    EXPECT_EQ(ReadBytes(pid_, target, 3 * page() - 200), old) << "a failed write changed bytes at +" << i;
+  }
+  EXPECT_GT(failures, 0u);
+  EXPECT_EQ(ReadBytes(pid_, at, 3 * page()), expected);
+  faulty_store()->FailWrites(false);
+  ExpectInvariants();
+}
+
+TEST_F(StorageFailureTest, SwappedPagesStayReadableWhileTheStoreRefusesWrites) {
+  WritePages(pid_, 1, a_, 3 * kFrames);  // two thirds in swap
+  WritePages(pid_, 2, a_ + 3 * kFrames * page(), kFrames);  // every frame dirty, none evictable cleanly
+  faulty_store()->FailWrites(true);
+  EXPECT_TRUE(CheckPages(pid_, 1, a_, 3 * kFrames));
+  EXPECT_TRUE(CheckPages(pid_, 2, a_ + 3 * kFrames * page(), kFrames));
+  EXPECT_GT(engine().GetGlobalStats().direct_reads + engine().GetGlobalStats().clean_evictions, 0u);
+  faulty_store()->FailWrites(false);
+  // Once the store takes writes again, so does the memory.
+  WritePages(pid_, 3, a_, 4 * kFrames);
+  EXPECT_TRUE(CheckPages(pid_, 3, a_, 4 * kFrames));
+  ExpectInvariants();
+}
+
 }  // namespace
 }  // namespace memserver

@@ -64,9 +64,26 @@ TEST_F(DaemonConfigTest, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(config_.log_level, "info");
   EXPECT_EQ(config_.log_format, LogFormat::kText);
   EXPECT_EQ(config_.server.engine.readahead_max_pages, 32u);
-  EXPECT_EQ(effective_.size(), 13u);
+  EXPECT_EQ(config_.server.engine.snapshot_interval_ms, 60'000u);
+  EXPECT_EQ(config_.server.disk_reserve_bytes, 64ull << 20);
+  EXPECT_EQ(effective_.size(), 15u);
   for (const EffectiveOption& e : effective_) EXPECT_EQ(e.source, Source::kDefault) << e.name;
   EXPECT_EQ(Effective("memory").value, "256MiB");
+}
+
+TEST_F(DaemonConfigTest, SnapshotIntervalTakesADurationAndZeroTurnsItOff) {
+  ASSERT_TRUE(Parse({"--snapshot-interval", "5m"}).run);
+  EXPECT_EQ(config_.server.engine.snapshot_interval_ms, 300'000u);
+  ASSERT_TRUE(Parse({"--snapshot-interval", "0"}).run);
+  EXPECT_EQ(config_.server.engine.snapshot_interval_ms, 0u);
+  env_ = {{"MEMSERVER_SNAPSHOT_INTERVAL", "1500ms"}};
+  ASSERT_TRUE(Parse({}).run);
+  EXPECT_EQ(config_.server.engine.snapshot_interval_ms, 1500u);
+  env_.clear();
+  ParseOutcome bad = Parse({"--snapshot-interval", "soon"});
+  EXPECT_FALSE(bad.run);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("'soon' is not a duration"), std::string::npos) << bad.output;
 }
 
 TEST_F(DaemonConfigTest, EnvironmentVariableNamesFollowTheLongFlag) {

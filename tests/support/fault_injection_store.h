@@ -10,8 +10,8 @@
 // GoogleTest's ::testing inside namespace memserver.
 //
 // Which calls each switch governs:
-//   reads:  Get, GetInto, MultiGet (every key fails), CountKeys, Scan
-//   writes: Put, Delete, Write, Clear, Flush
+//   reads:  Get, GetInto, MultiGet (every key fails), CountKeys, Scan, ScanFrom
+//   writes: Put, Delete, Write, Clear, Flush, FlushSpace
 // GetStats is never failed. A failed call does not reach the target, so a
 // failed write changes nothing (a failed batch is atomic too).
 // FailWritesAfter(n) lets the next n writes through, then fails writes until
@@ -103,6 +103,17 @@ class FaultInjectionStore final : public storage::BackingStore {
               const std::function<bool(std::string_view, std::string_view)>& fn) override {
     if (ReadFails()) return Injected("read");
     return target_->Scan(space, prefix, fn);
+  }
+
+  Status ScanFrom(storage::Space space, std::string_view start,
+                  const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    if (ReadFails()) return Injected("read");
+    return target_->ScanFrom(space, start, fn);
+  }
+
+  Status FlushSpace(storage::Space space) override {
+    if (WriteFails()) return Injected("write");
+    return target_->FlushSpace(space);
   }
 
   Status Clear(storage::Space space) override {

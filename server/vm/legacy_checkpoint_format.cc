@@ -1,8 +1,8 @@
-#include "server/vm/snapshot.h"
+#include "server/vm/legacy_checkpoint_format.h"
 
 #include "server/common/coding.h"
 
-namespace memserver {
+namespace memserver::legacy {
 
 using coding::GetVarint;
 using coding::PutVarint;
@@ -94,4 +94,4 @@ bool DecodeShmem(std::string_view in, ShmemRecord* r) {
   return DecodePages(&in, &r->pages) && in.empty();
 }
 
-}  // namespace memserver
+}  // namespace memserver::legacy

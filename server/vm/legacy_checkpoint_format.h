@@ -1,6 +1,6 @@
-// Records of an address space and a shmem object, for checkpoints: what a
-// graceful shutdown writes to the store so that the next start serves the
-// same processes with the same contents, paging them in lazily.
+// The checkpoint format of versions before snapshots (version 1 records),
+// read once by Engine::Open to bring those processes back; the first
+// snapshot then replaces it (server/vm/snapshot_format.h is the format now).
 //
 // A page is named by its id; its content is in swap under that id (the
 // checkpoint writes every dirty page out first), or it is a zero page. A page
@@ -15,7 +15,7 @@
 
 #include "server/engine/types.h"
 
-namespace memserver {
+namespace memserver::legacy {
 
 struct PageRef {
   uint64_t key;  // vpn (address spaces) or page index (objects)
@@ -49,4 +49,4 @@ bool DecodeAddressSpace(std::string_view in, AddressSpaceRecord* r);
 void EncodeShmem(const ShmemRecord& r, std::string* out);
 bool DecodeShmem(std::string_view in, ShmemRecord* r);
 
-}  // namespace memserver
+}  // namespace memserver::legacy

@@ -1,10 +1,10 @@
-#include "client/memctl/duration.h"
+#include "server/common/duration.h"
 
 #include <cctype>
 #include <limits>
 #include <string>
 
-namespace memserver::memctl {
+namespace memserver {
 
 std::optional<uint64_t> ParseDurationMs(std::string_view text) {
   size_t i = 0;
@@ -37,4 +37,4 @@ std::optional<uint64_t> ParseDurationMs(std::string_view text) {
   return number * scale;
 }
 
-}  // namespace memserver::memctl
+}  // namespace memserver

@@ -1,11 +1,12 @@
-// Durations on memctl's command line (create --lease).
+// Durations on command lines and in config files (memctl create --lease,
+// memserverd --snapshot-interval).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
-namespace memserver::memctl {
+namespace memserver {
 
 // A decimal number followed by a unit, case-insensitive, spaces allowed
 // between: ms, s, m (minutes), h, d. "30s" -> 30000, "1500ms" -> 1500,
@@ -13,4 +14,4 @@ namespace memserver::memctl {
 // that is not decimal, or a result over UINT64_MAX milliseconds.
 std::optional<uint64_t> ParseDurationMs(std::string_view text);
 
-}  // namespace memserver::memctl
+}  // namespace memserver

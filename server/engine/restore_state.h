@@ -1,0 +1,38 @@
+// Engine::RestoreState: what the steps of one Engine::Restore share
+// (recovery.cc, legacy_checkpoint.cc): the pages restored so far, one per
+// id, and the shared memory objects by id.
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+
+#include "server/engine/engine.h"
+#include "server/fs/file_store.h"
+#include "server/vm/memory_object.h"
+#include "server/vm/pager.h"
+
+namespace memserver {
+
+// State shared by the steps of one Restore.
+struct Engine::RestoreState {
+  std::unordered_map<uint64_t, Page*> by_id;  // restored pages, one per id
+  std::unordered_map<uint64_t, std::shared_ptr<MemoryObject>> shms;
+  uint64_t max_id = 0;
+  Page* PageFor(Pager* pager, const PageRef& ref) {
+    auto [it, fresh] = by_id.emplace(ref.id, nullptr);
+    if (fresh) {
+      it->second = pager->RestorePage(ref.id, ref.zero);
+      max_id = std::max(max_id, ref.id);
+    } else {
+      pager->Ref(it->second);
+    }
+    return it->second;
+  }
+  std::shared_ptr<MemoryObject> ObjectFor(FileStore* files, const VmaRecord& r) {
+    if (r.object_kind == ObjectKind::kFile) return files->ObjectByInode(static_cast<uint32_t>(r.object_id));
+    auto it = shms.find(r.object_id);
+    return it == shms.end() ? nullptr : it->second;
+  }
+};
+
+}  // namespace memserver
