@@ -10,7 +10,8 @@
 // priority), so its expected depth is O(log n) whatever the order of
 // insertions; nodes live in one vector and name each other by 32-bit index.
 // 40 bytes per gap; an address space has at most one gap more than it has
-// mappings.
+// mappings, and the node vector keeps its high-water mark (at most
+// max_mappings + 1 nodes: 2.6 MB at 65,530) until the process exits.
 //
 // Invariants (checked by CheckInvariants):
 //   - gaps are non-empty, disjoint and never adjacent (two touching gaps
