@@ -283,6 +283,13 @@ Status Engine::Fork(Pid parent, Pid* child) {
     Exit(c->pid());
     return s;
   }
+  // And the parent's lease, whole from now: a client that forks and dies
+  // leaks neither process.
+  if (const uint64_t lease = p->lease_ms(); lease > 0) {
+    c->SetLease(lease, std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now().time_since_epoch()).count());
+    lease_cv_.notify_all();
+  }
   *child = c->pid();
   return Status::OK();
 }

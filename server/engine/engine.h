@@ -43,6 +43,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "server/common/call_control.h"
 #include "server/common/status.h"
 #include "server/engine/options.h"
 #include "server/engine/snapshotter.h"
@@ -92,6 +93,10 @@ class Engine {
   Status RenewLease(Pid pid, uint64_t* lease_ms = nullptr);
   // fork(2): a new process whose address space is a copy-on-write copy of
   // `parent`'s. No page content is copied; shared mappings stay shared.
+  // A leased parent's child inherits the lease: the same length, starting at
+  // the fork, renewed on its own (RenewLease on the child renews the child
+  // only, on the parent the parent only), so a client that forks and dies
+  // leaks neither.
   Status Fork(Pid parent, Pid* child);
   // execve(2)'s memory half: replaces the process's memory with the ELF64
   // executable at `path` in the file store (text shared through the page
@@ -103,7 +108,10 @@ class Engine {
   // finish first; later ones get NotFound.
   Status Exit(Pid pid);
 
-  Status Mmap(Pid pid, const MmapArgs& args, uint64_t* addr);
+  // MAP_POPULATE prefaults at most the frame pool's worth of pages, in steps
+  // that drop the process's lock and stop at `control`'s deadline or
+  // cancellation (best effort, as Linux: the mapping is made either way).
+  Status Mmap(Pid pid, const MmapArgs& args, uint64_t* addr, const CallControl& control = CallControl::None());
   Status Munmap(Pid pid, uint64_t addr, uint64_t length);
   Status Mprotect(Pid pid, uint64_t addr, uint64_t length, uint32_t prot);
   Status Mremap(Pid pid, uint64_t old_addr, uint64_t old_size, uint64_t new_size, uint32_t flags,
@@ -114,7 +122,10 @@ class Engine {
   Status Munlock(Pid pid, uint64_t addr, uint64_t length);
   Status Mlockall(Pid pid, uint32_t flags);
   Status Munlockall(Pid pid);
-  Status Madvise(Pid pid, uint64_t addr, uint64_t length, int advice);
+  // MADV_WILLNEED queues at most the frame pool's worth of pages for
+  // read-ahead, bounded and stopped like MAP_POPULATE.
+  Status Madvise(Pid pid, uint64_t addr, uint64_t length, int advice,
+                 const CallControl& control = CallControl::None());
   Status Msync(Pid pid, uint64_t addr, uint64_t length, uint32_t flags);
   Status GetLimits(Pid pid, ProcessLimits* limits);
   Status SetLimits(Pid pid, const ProcessLimits& limits);

@@ -20,7 +20,7 @@ namespace memserver {
   MEMSERVER_WITH_PROCESS(pid, p);               \
   p->mm().MarkLayoutChanged()
 
-Status Engine::Mmap(Pid pid, const MmapArgs& args, uint64_t* addr) {
+Status Engine::Mmap(Pid pid, const MmapArgs& args, uint64_t* addr, const CallControl& control) {
   MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
   std::shared_ptr<MemoryObject> file;
   if (!(args.flags & kMapAnonymous)) {
@@ -29,7 +29,7 @@ Status Engine::Mmap(Pid pid, const MmapArgs& args, uint64_t* addr) {
   } else if (!args.path.empty()) {
     return Status::InvalidArgument("MAP_ANONYMOUS mapping given a file path");
   }
-  return p->mm().Mmap(args, std::move(file), addr);
+  return p->mm().Mmap(args, std::move(file), addr, control);
 }
 
 Status Engine::Munmap(Pid pid, uint64_t addr, uint64_t length) {
@@ -88,9 +88,9 @@ Status Engine::Munlockall(Pid pid) {
   return p->mm().Munlockall();
 }
 
-Status Engine::Madvise(Pid pid, uint64_t addr, uint64_t length, int advice) {
+Status Engine::Madvise(Pid pid, uint64_t addr, uint64_t length, int advice, const CallControl& control) {
   MEMSERVER_WITH_CHANGING_PROCESS(pid, p);
-  return p->mm().Madvise(addr, length, advice);
+  return p->mm().Madvise(addr, length, advice, control);
 }
 
 Status Engine::Msync(Pid pid, uint64_t addr, uint64_t length, uint32_t flags) {

@@ -25,9 +25,13 @@ inline constexpr uint32_t kMapAnonymous = 0x20;
 inline constexpr uint32_t kMapLocked = 0x2000;
 inline constexpr uint32_t kMapPopulate = 0x8000;
 inline constexpr uint32_t kMapFixedNoReplace = 0x100000;
+inline constexpr uint32_t kMap32Bit = 0x40;        // place in the first 2 GiB (x86-64)
+inline constexpr uint32_t kMapNoReserve = 0x4000;  // accepted; nothing is reserved anyway
+inline constexpr uint32_t kMapStack = 0x20000;     // accepted; a hint only, as on Linux
 // Flags the engine accepts; any other bit is EINVAL.
 inline constexpr uint32_t kMapSupported = kMapShared | kMapPrivate | kMapFixed | kMapAnonymous |
-                                          kMapFixedNoReplace | kMapLocked | kMapPopulate;
+                                          kMapFixedNoReplace | kMapLocked | kMapPopulate | kMap32Bit |
+                                          kMapNoReserve | kMapStack;
 
 // mremap(2) flags.
 inline constexpr uint32_t kMremapMayMove = 1;

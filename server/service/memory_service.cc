@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "server/engine/engine.h"
+#include "server/service/call_control_conversion.h"
 #include "server/service/proto_conversion.h"
 #include "server/service/request_validation.h"
 #include "server/service/status_conversion.h"
@@ -119,7 +120,7 @@ grpc::Status MemoryServiceImpl::Mmap(grpc::ServerContext* context, const v1::Mma
                                      v1::MmapResponse* response) {
   return ServeProcess("Mmap", context, request->pid(), [&](const Caller&) {
     uint64_t addr = 0;
-    MEMSERVER_RETURN_IF_ERROR(engine_->Mmap(request->pid(), FromProto(*request), &addr));
+    MEMSERVER_RETURN_IF_ERROR(engine_->Mmap(request->pid(), FromProto(*request), &addr, CallControlFrom(*context)));
     response->set_addr(addr);
     return Status::OK();
   });
@@ -201,7 +202,8 @@ grpc::Status MemoryServiceImpl::Madvise(grpc::ServerContext* context, const v1::
   // An open enum: unknown advice values arrive as their number, and the
   // engine answers EINVAL for them.
   return ServeProcess("Madvise", context, request->pid(), [&](const Caller&) {
-    return engine_->Madvise(request->pid(), request->addr(), request->length(), static_cast<int>(request->advice()));
+    return engine_->Madvise(request->pid(), request->addr(), request->length(), static_cast<int>(request->advice()),
+                            CallControlFrom(*context));
   });
 }
 

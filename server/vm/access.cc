@@ -81,8 +81,9 @@ Status AddressSpace::ValidateLocked(uint64_t addr, uint64_t length, bool write, 
   while (a < end) {
     const Vma* vma = vmas_.Find(a);
     const uint64_t stop = std::min(end, vma->end);
-    if (vma->object && vma->object->kind() == MemoryObject::Kind::kFile) {
-      // Pages wholly past the end of the file are a bus error.
+    if (vma->object) {
+      // Pages wholly past the end of the file (or of a shmem object, which a
+      // mapping grown by mremap can outsize) are a bus error.
       const uint64_t last_vpn = (stop - 1) >> page_shift_;
       const uint64_t eof_pages = vma->object->size_pages();
       if (ObjectIndex(*vma, last_vpn) >= eof_pages) {
@@ -191,10 +192,10 @@ Status AddressSpace::ResolveLocked(const Vma& vma, uint64_t vpn, bool create, Pa
   MemoryObject* object = vma.object.get();
   *object_lock = std::shared_lock<std::shared_mutex>(object->mu());
   const uint64_t index = ObjectIndex(vma, vpn);
+  if (index >= object->size_pages()) {
+    return Status::Fault(FaultKind::kBusError, vpn << page_shift_);  // past the end (or truncated meanwhile)
+  }
   if (object->kind() == MemoryObject::Kind::kFile) {
-    if (index >= object->size_pages()) {
-      return Status::Fault(FaultKind::kBusError, vpn << page_shift_);  // truncated meanwhile
-    }
     *page = object->FindOrCreate(index);  // file pages come from the store
   } else {
     *page = create ? object->FindOrCreate(index) : object->Find(index);

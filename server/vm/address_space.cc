@@ -15,7 +15,7 @@ AddressSpace::AddressSpace(const EngineOptions& options, Pager* pager)
       page_shift_(static_cast<unsigned>(std::countr_zero(options.page_size))),
       page_mask_(options.page_size - 1),
       top_(1ull << options.address_bits),
-      vmas_(page_shift_),
+      vmas_(page_shift_, top_),
       pages_(options.address_bits - page_shift_, pager->slab()) {
   limits_.as = options.default_rlimit_as;
   limits_.data = options.default_rlimit_data;
@@ -43,13 +43,24 @@ Status AddressSpace::CheckRange(uint64_t addr, uint64_t length, uint64_t* end) c
   return Status::OK();
 }
 
+bool AddressSpace::RoundedEnd(uint64_t addr, uint64_t length, uint64_t* end) const {
+  if (length > ~0ull - page_mask_) return false;  // PAGE_ALIGN(length) wraps to 0
+  const uint64_t aligned = (length + page_mask_) & ~page_mask_;
+  if (addr > ~0ull - aligned) return false;
+  *end = addr + aligned;
+  return true;
+}
+
+Status AddressSpace::CheckMapCountLocked(size_t after, const char* call) const {
+  if (after <= options_.max_mappings || after <= vmas_.size()) return Status::OK();
+  return Status::ResourceExhausted(fmt::format(
+      "{} would leave the process {} mappings, over its limit of {} (max_mappings, as vm.max_map_count)", call,
+      after, options_.max_mappings));
+}
+
 uint64_t AddressSpace::DataBytesLocked() const {
   // Linux's data_vm: private writable mappings that are not the stack.
-  uint64_t n = 0;
-  for (const Vma& v : vmas_.All()) {
-    if (!v.is_shared() && (v.prot & kProtWrite) && !(v.vm & kVmGrowsDown)) n += v.length();
-  }
-  return n;
+  return vmas_.data_bytes();
 }
 
 Status AddressSpace::CheckMapLimitsLocked(uint64_t add_bytes, bool counts_as_data) const {
@@ -62,27 +73,29 @@ Status AddressSpace::CheckMapLimitsLocked(uint64_t add_bytes, bool counts_as_dat
         "RLIMIT_DATA: {:#x} more private writable bytes would exceed the limit of {:#x}", add_bytes,
         limits_.data));
   }
-  if (vmas_.size() >= options_.max_mappings) {
-    return Status::ResourceExhausted(
-        fmt::format("process has reached the limit of {} mappings", options_.max_mappings));
-  }
   return Status::OK();
 }
 
-Status AddressSpace::Mmap(const MmapArgs& args, std::shared_ptr<MemoryObject> file, uint64_t* addr) {
+Status AddressSpace::Mmap(const MmapArgs& args, std::shared_ptr<MemoryObject> file, uint64_t* addr,
+                          const CallControl& control) {
   ReleaseBatch release;
   Status s;
+  bool populate = false;
   {
     std::unique_lock<std::shared_mutex> lock(mm_lock_);
     if (dead_) return Status::NotFound("process has exited");
     s = MmapLocked(args, std::move(file), addr, &release);
+    populate = s.ok() && (args.flags & kMapPopulate) && !(args.flags & kMapLocked) && !lock_future_;
   }
   Status f = pager_->Flush(&release);
+  // Best effort, as Linux: a failure to populate does not fail mmap.
+  if (populate) Populate(*addr, *addr + ((args.length + page_mask_) & ~page_mask_), control);
   return s.ok() ? f : s;
 }
 
 Status AddressSpace::MmapLocked(const MmapArgs& args, std::shared_ptr<MemoryObject> file, uint64_t* addr,
                                 ReleaseBatch* release) {
+  // Checks in the order of Linux's do_mmap and mmap_region.
   if (args.length == 0) return Status::InvalidArgument("mmap length must be greater than 0");
   if (args.prot & ~kProtMask) {
     return Status::InvalidArgument(fmt::format("unknown prot bits {:#x} (valid: READ=1 WRITE=2 EXEC=4)",
@@ -102,8 +115,11 @@ Status AddressSpace::MmapLocked(const MmapArgs& args, std::shared_ptr<MemoryObje
     return Status::InvalidArgument(fmt::format("file offset {:#x} is not page-aligned", args.offset));
   }
   const uint64_t len = (args.length + page_mask_) & ~page_mask_;
-  if (!anonymous && args.offset > (1ull << 52) - len) {
-    return Status::InvalidArgument("file offset + length overflows the largest file", "EOVERFLOW");
+  // Linux's file_mmap_ok: a regular file's offsets end at MAX_LFS_FILESIZE.
+  if (!anonymous && args.offset > kMaxFileOffset - len) {
+    return Status::InvalidArgument(
+        fmt::format("file offset {:#x} + length {:#x} overflows the largest file offset", args.offset, len),
+        "EOVERFLOW");
   }
   const bool fixed = args.flags & (kMapFixed | kMapFixedNoReplace);
   if (fixed) {
@@ -121,6 +137,9 @@ Status AddressSpace::MmapLocked(const MmapArgs& args, std::shared_ptr<MemoryObje
     }
   }
   const bool locked = (args.flags & kMapLocked) || lock_future_;
+  if (locked && limits_.memlock == 0) {
+    return Status::PermissionDenied("MAP_LOCKED with RLIMIT_MEMLOCK 0: this process may not lock memory", "EPERM");
+  }
   if (locked && limits_.memlock != kUnlimited && locked_bytes_ + len > limits_.memlock) {
     return Status::ResourceExhausted(
         fmt::format("RLIMIT_MEMLOCK: locking {:#x} more bytes would exceed the limit of {:#x}", len, limits_.memlock),
@@ -139,15 +158,21 @@ Status AddressSpace::MmapLocked(const MmapArgs& args, std::shared_ptr<MemoryObje
       for (const Vma& v : vmas_.Intersecting(start, start + len)) replaced += v.length();
     }
   } else {
+    // MAP_32BIT (x86-64): the first 2 GiB, above 1 GiB, as Linux places it.
+    const uint64_t low = (args.flags & kMap32Bit) ? std::max<uint64_t>(options_.mmap_min_addr, 1ull << 30) : options_.mmap_min_addr;
+    const uint64_t high = (args.flags & kMap32Bit) ? std::min<uint64_t>(mmap_base(), 2ull << 30) : mmap_base();
     const uint64_t hint = args.addr & ~page_mask_;
-    if (hint >= options_.mmap_min_addr && hint <= top_ - len && !vmas_.Overlaps(hint, hint + len)) {
+    const uint64_t hint_limit = (args.flags & kMap32Bit) ? high : top_;
+    if (hint >= low && hint <= hint_limit && len <= hint_limit - hint && !vmas_.Overlaps(hint, hint + len)) {
       start = hint;
-    } else if (!vmas_.FindGapTopDown(len, options_.mmap_min_addr, mmap_base(), options_.page_size, &start)) {
+    } else if (!vmas_.FindGapTopDown(len, low, high, options_.page_size, &start)) {
       return Status::ResourceExhausted(fmt::format("no free range of {:#x} bytes left in the address space", len));
     }
   }
   const bool data = priv && (args.prot & kProtWrite);
   if (len > replaced) MEMSERVER_RETURN_IF_ERROR(CheckMapLimitsLocked(len - replaced, data));
+  // One mapping more, less those it replaces whole (merging is not counted).
+  MEMSERVER_RETURN_IF_ERROR(CheckMapCountLocked(vmas_.CountAfterRemove(start, start + len) + 1, "mmap"));
   if (replaced > 0) UnmapLocked(start, start + len, release);
 
   Vma vma;
@@ -165,15 +190,12 @@ Status AddressSpace::MmapLocked(const MmapArgs& args, std::shared_ptr<MemoryObje
   *addr = start;
 
   if (locked) {
-    Status s = LockRangeLocked(start, start + len);
+    bool unpopulated = false;
+    Status s = LockRangeLocked(start, start + len, &unpopulated);
     if (!s.ok()) {
       UnmapLocked(start, start + len, release);
       return s;
     }
-  } else if (args.flags & kMapPopulate) {
-    // Best effort, as Linux: a failure to populate does not fail mmap.
-    Status s = PopulateLocked(vma, start, start + len);
-    (void)s;
   }
   return Status::OK();
 }
@@ -185,6 +207,8 @@ Status AddressSpace::Munmap(uint64_t addr, uint64_t length) {
   {
     std::unique_lock<std::shared_mutex> lock(mm_lock_);
     if (dead_) return Status::NotFound("process has exited");
+    // Unmapping the middle of a mapping leaves one more.
+    MEMSERVER_RETURN_IF_ERROR(CheckMapCountLocked(vmas_.CountAfterRemove(addr, end), "munmap"));
     UnmapLocked(addr, end, &release);
   }
   return pager_->Flush(&release);
@@ -236,152 +260,29 @@ void AddressSpace::ReleasePagesLocked(uint64_t start, uint64_t end, ReleaseBatch
 }
 
 Status AddressSpace::Mprotect(uint64_t addr, uint64_t length, uint32_t prot) {
+  // Checks in the order of Linux's do_mprotect_pkey.
+  if (addr & page_mask_) {
+    return Status::InvalidArgument(fmt::format("mprotect address {:#x} is not page-aligned", addr));
+  }
+  if (length == 0) return Status::OK();
+  uint64_t end;
+  if (!RoundedEnd(addr, length, &end) || end > top_) {  // Linux: ENOMEM; a malformed request all the same
+    return Status::InvalidArgument(
+        fmt::format("mprotect: [{:#x}, +{:#x}) runs past the end of the address space", addr, length), "ENOMEM");
+  }
   if (prot & ~kProtMask) {
     return Status::InvalidArgument(fmt::format("unknown prot bits {:#x} (valid: READ=1 WRITE=2 EXEC=4)",
                                                prot & ~kProtMask));
   }
-  uint64_t end;
-  MEMSERVER_RETURN_IF_ERROR(CheckRange(addr, length, &end));
   std::unique_lock<std::shared_mutex> lock(mm_lock_);
   if (dead_) return Status::NotFound("process has exited");
   if (!vmas_.Covers(addr, end)) {
     return Status::FailedPrecondition(
         fmt::format("mprotect: [{:#x}, {:#x}) contains unmapped pages; nothing changed", addr, end), "ENOMEM");
   }
+  MEMSERVER_RETURN_IF_ERROR(
+      CheckMapCountLocked(vmas_.CountAfterUpdate(addr, end, [prot](Vma& v) { v.prot = prot; }), "mprotect"));
   vmas_.Protect(addr, end, prot);
-  return Status::OK();
-}
-
-Status AddressSpace::Mremap(uint64_t old_addr, uint64_t old_size, uint64_t new_size, uint32_t flags,
-                            uint64_t new_addr, uint64_t* result) {
-  if (old_addr & page_mask_) return Status::InvalidArgument(fmt::format("old address {:#x} is not page-aligned", old_addr));
-  if (flags & ~(kMremapMayMove | kMremapFixed)) return Status::InvalidArgument("unknown mremap flags");
-  if ((flags & kMremapFixed) && !(flags & kMremapMayMove)) {
-    return Status::InvalidArgument("MREMAP_FIXED requires MREMAP_MAYMOVE");
-  }
-  if (new_size == 0) return Status::InvalidArgument("new size must be greater than 0");
-  if (old_size == 0) return Status::InvalidArgument("old size 0 (duplicating a shared mapping) is not supported");
-  if (old_size > top_ || new_size > top_ || old_addr > top_ - old_size) {
-    return Status::InvalidArgument("mremap range outside the address space");
-  }
-  const uint64_t old_len = (old_size + page_mask_) & ~page_mask_;
-  const uint64_t new_len = (new_size + page_mask_) & ~page_mask_;
-  ReleaseBatch release;
-  Status s;
-  {
-    std::unique_lock<std::shared_mutex> lock(mm_lock_);
-    if (dead_) return Status::NotFound("process has exited");
-    const Vma* found = vmas_.Find(old_addr);
-    if (found == nullptr || old_addr + old_len > found->end) {
-      return Status::FailedPrecondition(
-          fmt::format("mremap: [{:#x}, +{:#x}) is not inside one mapping", old_addr, old_len), "EFAULT");
-    }
-    const Vma vma = *found;
-    if (flags & kMremapFixed) {
-      if (new_addr & page_mask_) return Status::InvalidArgument("MREMAP_FIXED address is not page-aligned");
-      if (new_addr > top_ - new_len || new_addr < options_.mmap_min_addr) {
-        return Status::InvalidArgument("MREMAP_FIXED range is outside the address space");
-      }
-      if (new_addr < old_addr + old_len && old_addr < new_addr + new_len) {
-        return Status::InvalidArgument("MREMAP_FIXED: old and new ranges overlap");
-      }
-      s = MoveLocked(vma, old_addr, old_len, new_addr, new_len, &release);
-      if (s.ok()) *result = new_addr;
-    } else if (new_len <= old_len) {
-      if (new_len < old_len) UnmapLocked(old_addr + new_len, old_addr + old_len, &release);
-      *result = old_addr;
-    } else if (old_addr + old_len == vma.end && vma.end <= top_ - (new_len - old_len) &&
-               !vmas_.Overlaps(vma.end, old_addr + new_len) &&
-               (vma.vm & kVmGrowsDown) == 0) {
-      // Grow in place.
-      const uint64_t grow = new_len - old_len;
-      s = CheckMapLimitsLocked(grow, !vma.is_shared() && (vma.prot & kProtWrite));
-      if (s.ok() && (vma.vm & kVmLocked) && limits_.memlock != kUnlimited && locked_bytes_ + grow > limits_.memlock) {
-        s = Status::ResourceExhausted("RLIMIT_MEMLOCK exceeded by growing a locked mapping", "EAGAIN");
-      }
-      if (s.ok()) {
-        vmas_.SetEnd(vma.start, old_addr + new_len);
-        if (vma.object && vma.object->kind() == MemoryObject::Kind::kShmem) {
-          std::unique_lock<std::shared_mutex> ol(vma.object->mu());
-          uint64_t need = (ObjectIndex(vma, (old_addr + new_len) >> page_shift_)) << page_shift_;
-          if (need > vma.object->size()) s = vma.object->Resize(need, &release);
-        }
-        if (s.ok() && (vma.vm & kVmLocked)) {
-          Vma grown = vma;
-          grown.end = old_addr + new_len;
-          if (ReserveLockBudget(grow >> page_shift_, &s)) {
-            s = LockPagesLocked(grown, vma.end, grown.end);
-            if (s.ok()) {
-              locked_bytes_ += grow;
-            } else {
-              ReleaseLockBudget(grow >> page_shift_);
-            }
-          }
-          if (!s.ok()) vmas_.SetEnd(vma.start, vma.end);
-        }
-        if (s.ok()) *result = old_addr;
-      }
-    } else if (flags & kMremapMayMove) {
-      uint64_t dest;
-      if (!vmas_.FindGapTopDown(new_len, options_.mmap_min_addr, mmap_base(), options_.page_size, &dest)) {
-        s = Status::ResourceExhausted("mremap: no free range for the moved mapping");
-      } else {
-        s = MoveLocked(vma, old_addr, old_len, dest, new_len, &release);
-        if (s.ok()) *result = dest;
-      }
-    } else {
-      s = Status::ResourceExhausted(
-          "mremap: cannot grow in place (the next range is in use) and MREMAP_MAYMOVE was not given");
-    }
-  }
-  Status f = pager_->Flush(&release);
-  return s.ok() ? f : s;
-}
-
-Status AddressSpace::MoveLocked(const Vma& vma, uint64_t old_addr, uint64_t old_len, uint64_t new_addr,
-                                uint64_t new_len, ReleaseBatch* release) {
-  const bool data = !vma.is_shared() && (vma.prot & kProtWrite);
-  if (new_len > old_len) MEMSERVER_RETURN_IF_ERROR(CheckMapLimitsLocked(new_len - old_len, data));
-  if (vma.vm & kVmLocked) {
-    if (new_len > old_len && limits_.memlock != kUnlimited && locked_bytes_ + new_len - old_len > limits_.memlock) {
-      return Status::ResourceExhausted("RLIMIT_MEMLOCK exceeded by growing a locked mapping", "EAGAIN");
-    }
-  }
-  // Clear the destination (MREMAP_FIXED replaces what is there).
-  UnmapLocked(new_addr, new_addr + new_len, release);
-  if (new_len < old_len) UnmapLocked(old_addr + new_len, old_addr + old_len, release);
-  const uint64_t moved = std::min(old_len, new_len);
-  Vma moved_vma = vma;
-  moved_vma.start = new_addr;
-  moved_vma.end = new_addr + new_len;
-  if (vma.object) moved_vma.pgoff = ObjectIndex(vma, old_addr >> page_shift_);
-  // Take the old range out without unlocking or releasing its pages: they move.
-  vmas_.Remove(old_addr, old_addr + moved);
-  const uint64_t old_vpn = old_addr >> page_shift_, new_vpn = new_addr >> page_shift_;
-  std::vector<std::pair<uint64_t, Page*>> moving;
-  pages_.ClearRange(old_vpn, old_vpn + (moved >> page_shift_),
-                    [&](uint64_t vpn, Page* page) { moving.emplace_back(vpn - old_vpn + new_vpn, page); });
-  for (auto& [vpn, page] : moving) pages_.Install(vpn, page);
-  vmas_.Insert(moved_vma);
-  if (moved_vma.object && moved_vma.object->kind() == MemoryObject::Kind::kShmem) {
-    std::unique_lock<std::shared_mutex> ol(moved_vma.object->mu());
-    uint64_t need = ObjectIndex(moved_vma, moved_vma.end >> page_shift_) << page_shift_;
-    if (need > moved_vma.object->size()) MEMSERVER_RETURN_IF_ERROR(moved_vma.object->Resize(need, release));
-  }
-  if ((vma.vm & kVmLocked) && new_len > old_len) {
-    const uint64_t grow = new_len - old_len;
-    Status refused;
-    if (!ReserveLockBudget(grow >> page_shift_, &refused)) {
-      moved_vma.vm &= ~kVmLocked;  // cannot lock the growth: unlock the moved mapping instead
-      UnlockPagesLocked(moved_vma, new_addr, new_addr + old_len);
-      vmas_.Update(new_addr, new_addr + new_len, [](Vma& v) { v.vm &= ~kVmLocked; });
-      locked_bytes_ -= old_len;
-      ReleaseLockBudget(old_len >> page_shift_);
-      return refused;
-    }
-    MEMSERVER_RETURN_IF_ERROR(LockPagesLocked(moved_vma, new_addr + old_len, new_addr + new_len));
-    locked_bytes_ += grow;
-  }
   return Status::OK();
 }
 
@@ -441,6 +342,9 @@ Status AddressSpace::BrkLocked(uint64_t addr, ReleaseBatch* release) {
     heap.prot = kProtRead | kProtWrite;
     heap.flags = kMapPrivate | kMapAnonymous;
     heap.vm = kVmHeap;
+    Vma as_locked = heap;  // what it becomes under mlockall(MCL_FUTURE)
+    if (lock_future_) as_locked.vm |= kVmLocked;
+    MEMSERVER_RETURN_IF_ERROR(CheckMapCountLocked(vmas_.CountAfterInsert(as_locked), "brk"));
     vmas_.Insert(heap);  // merges with the existing heap mapping
     if (lock_future_) {
       Status s = LockRangeLocked(old_end, new_end);

@@ -14,6 +14,14 @@
 // and grows down on fault, up to RLIMIT_STACK, keeping kStackGuardGap from
 // the mapping below; the heap (brk) starts after exec's highest segment.
 //
+// Bounds: every call's work is bounded by what exists (mappings, pages) or
+// by the frame pool, never by a length alone: MAP_POPULATE and
+// MADV_WILLNEED touch at most one frame pool's worth of pages, in steps that
+// drop the mm lock and consult the call's CallControl (deadline,
+// cancellation) in between; a call that would leave more than max_mappings
+// mappings (a split by munmap, mprotect, mremap, madvise or mlock) is
+// ENOMEM, as Linux's vm.max_map_count.
+//
 // Locking: mm_lock_ is this process's outermost lock (lock tree in
 // server/vm/pager.h; MemoryObject::mu() ranks between it and the page
 // stripes). Read and Write hold it shared; everything that changes mappings
@@ -34,6 +42,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/common/call_control.h"
 #include "server/common/status.h"
 #include "server/engine/options.h"
 #include "server/engine/types.h"
@@ -65,6 +74,10 @@ class AddressSpace {
   static constexpr uint64_t kStackGuardGap = 1ull << 20;
   // Size of the stack mapping exec creates; it grows from there.
   static constexpr uint64_t kInitialStack = 128ull << 10;
+  // Largest end of a file mapping's byte range: Linux's MAX_LFS_FILESIZE,
+  // which mmap checks offset + length against (EOVERFLOW). Pages past the
+  // file's end are a bus error whatever the offset.
+  static constexpr uint64_t kMaxFileOffset = (1ull << 63) - 1;
 
   // `pager` is borrowed and must outlive this object.
   AddressSpace(const EngineOptions& options, Pager* pager);
@@ -93,7 +106,10 @@ class AddressSpace {
   void SetLockAccount(TenantAccount* account) { lock_account_ = account; }
 
   // `file` is the object to map when args.flags lacks kMapAnonymous.
-  Status Mmap(const MmapArgs& args, std::shared_ptr<MemoryObject> file, uint64_t* addr);
+  // MAP_POPULATE is best effort, as Linux: it stops at the frame pool's
+  // size, at an error, or when `control` says stop; the mapping stands.
+  Status Mmap(const MmapArgs& args, std::shared_ptr<MemoryObject> file, uint64_t* addr,
+              const CallControl& control = CallControl::None());
   Status Munmap(uint64_t addr, uint64_t length);
   Status Mprotect(uint64_t addr, uint64_t length, uint32_t prot);
   Status Mremap(uint64_t old_addr, uint64_t old_size, uint64_t new_size, uint32_t flags,
@@ -111,7 +127,10 @@ class AddressSpace {
   Status Munlock(uint64_t addr, uint64_t length);
   Status Mlockall(uint32_t flags);
   Status Munlockall();
-  Status Madvise(uint64_t addr, uint64_t length, int advice);
+  // MADV_WILLNEED queues at most one frame pool's worth of pages for
+  // read-ahead, collected in steps under the shared lock; it stops early
+  // (still OK: it is advice) when `control` says stop.
+  Status Madvise(uint64_t addr, uint64_t length, int advice, const CallControl& control = CallControl::None());
   // With MS_SYNC and a committer, anonymous and private memory of the range
   // becomes durable too (see SyncedPiece); without one, only shared file
   // mappings are written back.
@@ -202,14 +221,30 @@ class AddressSpace {
  private:
   // --- address_space.cc: mappings ---
   Status CheckRange(uint64_t addr, uint64_t length, uint64_t* end) const;
+  // addr + length rounded up to a page: false when that wraps past 2^64
+  // (or the length rounds up to 0), which each call reports with its own
+  // errno, as Linux does.
+  bool RoundedEnd(uint64_t addr, uint64_t length, uint64_t* end) const;
+  // ENOMEM unless a call that leaves `after` mappings (from `now`) stays
+  // within max_mappings; a call that does not add mappings always may.
+  Status CheckMapCountLocked(size_t after, const char* call) const;
   Status MmapLocked(const MmapArgs& args, std::shared_ptr<MemoryObject> file, uint64_t* addr,
                     ReleaseBatch* release);
   // Removes [start, end): unlocks locked pages, writes back shared file
   // pages, drops private pages. REQUIRES: mm_lock_ exclusive.
   void UnmapLocked(uint64_t start, uint64_t end, ReleaseBatch* release);
   void ReleasePagesLocked(uint64_t start, uint64_t end, ReleaseBatch* batch);
+  // --- mremap.cc ---
+  // Moves (old_len > 0) or duplicates (old_len == 0, shared mappings)
+  // [old_addr, +old_len) of `vma` to the free range [new_addr, +new_len).
+  // REQUIRES: old_len <= new_len; the old range inside `vma`; mm_lock_
+  // exclusive. Changes nothing on error.
   Status MoveLocked(const Vma& vma, uint64_t old_addr, uint64_t old_len, uint64_t new_addr,
                     uint64_t new_len, ReleaseBatch* release);
+  Status GrowInPlaceLocked(const Vma& vma, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+                           ReleaseBatch* release);
+  // RLIMIT_MEMLOCK for a locked mapping growing by `grow` bytes: EAGAIN.
+  Status CheckLockGrowthLocked(const Vma& vma, uint64_t grow) const;
   Status BrkLocked(uint64_t addr, ReleaseBatch* release);
   Status CheckMapLimitsLocked(uint64_t add_bytes, bool counts_as_data) const;
   uint64_t DataBytesLocked() const;
@@ -238,13 +273,27 @@ class AddressSpace {
   Status ZeroLocked(uint64_t addr, uint64_t len);
 
   // --- advice.cc: mlock, madvise, msync ---
-  Status LockRangeLocked(uint64_t start, uint64_t end);
+  // Locks every mapping of [start, end) not locked yet, after checking
+  // RLIMIT_MEMLOCK, the server-wide cap and max_mappings. *unpopulated (if
+  // given) is set when a PROT_NONE piece was locked: Linux cannot populate
+  // those, and mlock then reports ENOMEM although the range is locked.
+  Status LockRangeLocked(uint64_t start, uint64_t end, bool* unpopulated = nullptr);
   void UnlockRangeLocked(uint64_t start, uint64_t end);
   // Locks every page of [start, end) within one locked-to-be mapping;
-  // undoes its own work on failure.
+  // undoes its own work on failure. Addresses past the end of a shmem
+  // object resolve to no page and are skipped (the object never grows).
   Status LockPagesLocked(const Vma& vma, uint64_t start, uint64_t end);
   void UnlockPagesLocked(const Vma& vma, uint64_t start, uint64_t end);
-  Status PopulateLocked(const Vma& vma, uint64_t start, uint64_t end);
+  // --- populate.cc: MAP_POPULATE and MADV_WILLNEED, bounded and in steps ---
+  // Prefaults [start, end) as MAP_POPULATE; entered without mm_lock_.
+  void Populate(uint64_t start, uint64_t end, const CallControl& control);
+  // Prefaults at most *budget pages of [start, end) within `vma`, under the
+  // shared lock; returns where it stopped.
+  uint64_t PopulateStepLocked(const Vma& vma, uint64_t start, uint64_t end, uint64_t* budget);
+  // Queues [start, end)'s pages for read-ahead; entered without mm_lock_.
+  Status WillNeed(uint64_t start, uint64_t end, const CallControl& control);
+  // Pages one process may prefault or queue in one call: the frame pool.
+  uint64_t PrefaultBudget() const;
   Status SyncObjectRangeLocked(const Vma& vma, uint64_t start, uint64_t end);
   // msync(MS_SYNC) of one mapping piece [start, end): see SyncedPiece.
   Status SyncPieceLocked(const Vma& vma, uint64_t start, uint64_t end, const SyncCommitter& committer);

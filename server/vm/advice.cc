@@ -1,4 +1,5 @@
-// AddressSpace: mlock/munlock, madvise, msync, MAP_POPULATE.
+// AddressSpace: mlock/munlock, madvise, msync (MAP_POPULATE and MADV_WILLNEED:
+// populate.cc).
 //
 // mlock invariant: in a mapping marked kVmLocked, the page each address
 // resolves to carries exactly one lock count for that mapping (Page::locks),
@@ -15,7 +16,15 @@ namespace memserver {
 
 Status AddressSpace::LockPagesLocked(const Vma& vma, uint64_t start, uint64_t end) {
   std::vector<Page*> locked;
-  for (uint64_t a = start; a < end; a += options_.page_size) {
+  // A shmem object never grows: addresses past its end resolve to nothing
+  // now and forever, so there is nothing to lock there.
+  uint64_t stop = end;
+  if (vma.object && vma.object->kind() == MemoryObject::Kind::kShmem) {
+    const uint64_t size = vma.object->size_pages();
+    const uint64_t first = ObjectIndex(vma, start >> page_shift_);
+    stop = first >= size ? start : std::min(end, start + ((size - first) << page_shift_));
+  }
+  for (uint64_t a = start; a < stop; a += options_.page_size) {
     Page* page;
     std::shared_lock<std::shared_mutex> object_lock;
     // Private anonymous pages are created (zero-filled); file pages read.
@@ -40,8 +49,8 @@ void AddressSpace::UnlockPagesLocked(const Vma& vma, uint64_t start, uint64_t en
   }
 }
 
-Status AddressSpace::LockRangeLocked(uint64_t start, uint64_t end) {
-  // Count what is not locked yet, check both limits, then lock; on failure
+Status AddressSpace::LockRangeLocked(uint64_t start, uint64_t end, bool* unpopulated) {
+  // Count what is not locked yet, check the limits, then lock; on failure
   // undo everything this call locked.
   uint64_t add = 0;
   std::vector<Vma> pieces;
@@ -50,6 +59,7 @@ Status AddressSpace::LockRangeLocked(uint64_t start, uint64_t end) {
       add += v.length();
       pieces.push_back(v);
     }
+    if ((v.prot & kProtMask) == 0 && unpopulated != nullptr) *unpopulated = true;
   }
   if (add == 0) return Status::OK();
   if (limits_.memlock != kUnlimited && locked_bytes_ + add > limits_.memlock) {
@@ -57,6 +67,8 @@ Status AddressSpace::LockRangeLocked(uint64_t start, uint64_t end) {
         fmt::format("RLIMIT_MEMLOCK: locking {:#x} more bytes would exceed the limit of {:#x}", add, limits_.memlock),
         "ENOMEM");
   }
+  MEMSERVER_RETURN_IF_ERROR(
+      CheckMapCountLocked(vmas_.CountAfterUpdate(start, end, [](Vma& x) { x.vm |= kVmLocked; }), "mlock"));
   Status refused;
   if (!ReserveLockBudget(add >> page_shift_, &refused)) return refused;
   size_t done = 0;
@@ -86,29 +98,57 @@ void AddressSpace::UnlockRangeLocked(uint64_t start, uint64_t end) {
 }
 
 Status AddressSpace::Mlock(uint64_t addr, uint64_t length) {
-  // As Linux: addr is rounded down to a page, the range must be mapped.
-  const uint64_t start = addr & ~page_mask_;
-  if (length == 0) return Status::OK();
-  uint64_t end;
-  MEMSERVER_RETURN_IF_ERROR(CheckRange(start, length + (addr - start), &end));
+  // As Linux's do_mlock: no locking at all with RLIMIT_MEMLOCK 0 (EPERM,
+  // can_do_mlock); addr is rounded down to a page and the length grows by
+  // what that added; a range that wraps is EINVAL, one with unmapped pages
+  // ENOMEM.
   std::unique_lock<std::shared_mutex> lock(mm_lock_);
   if (dead_) return Status::NotFound("process has exited");
+  if (limits_.memlock == 0) {
+    return Status::PermissionDenied("mlock: RLIMIT_MEMLOCK is 0, so this process may not lock memory", "EPERM");
+  }
+  const uint64_t start = addr & ~page_mask_;
+  // Linux's unsigned arithmetic: PAGE_ALIGN(len + offset) may wrap to 0,
+  // which locks nothing and succeeds.
+  const uint64_t len = (length + (addr - start) + page_mask_) & ~page_mask_;
+  if (len == 0) return Status::OK();
+  if (start + len < start) return Status::InvalidArgument(fmt::format("mlock: [{:#x}, +{:#x}) wraps around", addr, length));
+  const uint64_t end = start + len;
+  if (end > top_) {
+    return Status::InvalidArgument(fmt::format("mlock: [{:#x}, {:#x}) runs past the end of the address space", start, end),
+                                   "ENOMEM");
+  }
   if (!vmas_.Covers(start, end)) {
     return Status::FailedPrecondition(fmt::format("mlock: [{:#x}, {:#x}) contains unmapped pages", start, end), "ENOMEM");
   }
-  return LockRangeLocked(start, end);
+  bool unpopulated = false;
+  MEMSERVER_RETURN_IF_ERROR(LockRangeLocked(start, end, &unpopulated));
+  if (unpopulated) {
+    return Status::FailedPrecondition(
+        fmt::format("mlock: [{:#x}, {:#x}) is locked, but holds PROT_NONE pages, which Linux cannot populate", start,
+                    end),
+        "ENOMEM");
+  }
+  return Status::OK();
 }
 
 Status AddressSpace::Munlock(uint64_t addr, uint64_t length) {
   const uint64_t start = addr & ~page_mask_;
-  if (length == 0) return Status::OK();
-  uint64_t end;
-  MEMSERVER_RETURN_IF_ERROR(CheckRange(start, length + (addr - start), &end));
+  const uint64_t len = (length + (addr - start) + page_mask_) & ~page_mask_;  // as mlock
+  if (len == 0) return Status::OK();
+  if (start + len < start) return Status::InvalidArgument(fmt::format("munlock: [{:#x}, +{:#x}) wraps around", addr, length));
+  const uint64_t end = start + len;
   std::unique_lock<std::shared_mutex> lock(mm_lock_);
   if (dead_) return Status::NotFound("process has exited");
+  if (end > top_) {
+    return Status::InvalidArgument(
+        fmt::format("munlock: [{:#x}, {:#x}) runs past the end of the address space", start, end), "ENOMEM");
+  }
   if (!vmas_.Covers(start, end)) {
     return Status::FailedPrecondition(fmt::format("munlock: [{:#x}, {:#x}) contains unmapped pages", start, end), "ENOMEM");
   }
+  MEMSERVER_RETURN_IF_ERROR(
+      CheckMapCountLocked(vmas_.CountAfterUpdate(start, end, [](Vma& x) { x.vm &= ~kVmLocked; }), "munlock"));
   UnlockRangeLocked(start, end);
   return Status::OK();
 }
@@ -119,6 +159,9 @@ Status AddressSpace::Mlockall(uint32_t flags) {
   }
   std::unique_lock<std::shared_mutex> lock(mm_lock_);
   if (dead_) return Status::NotFound("process has exited");
+  if (limits_.memlock == 0) {
+    return Status::PermissionDenied("mlockall: RLIMIT_MEMLOCK is 0, so this process may not lock memory", "EPERM");
+  }
   if (flags & kMclCurrent) MEMSERVER_RETURN_IF_ERROR(LockRangeLocked(0, top_));
   lock_future_ = (flags & kMclFuture) != 0;
   return Status::OK();
@@ -132,17 +175,6 @@ Status AddressSpace::Munlockall() {
   return Status::OK();
 }
 
-Status AddressSpace::PopulateLocked(const Vma& vma, uint64_t start, uint64_t end) {
-  const bool for_write = !vma.is_shared() ? (vma.prot & kProtWrite) && !vma.object : true;
-  for (uint64_t a = start; a < end; a += options_.page_size) {
-    Page* page;
-    std::shared_lock<std::shared_mutex> object_lock;
-    MEMSERVER_RETURN_IF_ERROR(ResolveLocked(vma, a >> page_shift_, /*create=*/for_write, &page, &object_lock));
-    if (page) MEMSERVER_RETURN_IF_ERROR(pager_->Prefetch(page, for_write, &faults_));
-  }
-  return Status::OK();
-}
-
 Status AddressSpace::SyncObjectRangeLocked(const Vma& vma, uint64_t start, uint64_t end) {
   MemoryObject* object = vma.object.get();
   std::vector<Page*> pages;
@@ -152,8 +184,8 @@ Status AddressSpace::SyncObjectRangeLocked(const Vma& vma, uint64_t start, uint6
   return pager_->Sync(pages);
 }
 
-Status AddressSpace::Madvise(uint64_t addr, uint64_t length, int advice) {
-  if (addr & page_mask_) return Status::InvalidArgument(fmt::format("madvise address {:#x} is not page-aligned", addr));
+Status AddressSpace::Madvise(uint64_t addr, uint64_t length, int advice, const CallControl& control) {
+  // Checks in the order of Linux's do_madvise.
   switch (advice) {
     case kMadvNormal: case kMadvRandom: case kMadvSequential: case kMadvWillNeed: case kMadvDontNeed:
     case kMadvFree: case kMadvDontFork: case kMadvDoFork: case kMadvWipeOnFork: case kMadvKeepOnFork:
@@ -161,11 +193,18 @@ Status AddressSpace::Madvise(uint64_t addr, uint64_t length, int advice) {
     default:
       return Status::InvalidArgument(fmt::format("unknown madvise advice {}", advice));
   }
+  if (addr & page_mask_) return Status::InvalidArgument(fmt::format("madvise address {:#x} is not page-aligned", addr));
   if (length == 0) return Status::OK();
   uint64_t end;
-  MEMSERVER_RETURN_IF_ERROR(CheckRange(addr, length, &end));
+  if (!RoundedEnd(addr, length, &end)) {
+    return Status::InvalidArgument(fmt::format("madvise: [{:#x}, +{:#x}) wraps around", addr, length));
+  }
+  if (end > top_) {
+    return Status::InvalidArgument(
+        fmt::format("madvise: [{:#x}, {:#x}) runs past the end of the address space", addr, end), "ENOMEM");
+  }
+  if (advice == kMadvWillNeed) return WillNeed(addr, end, control);
   ReleaseBatch release;
-  std::vector<Page*> prefetch;
   Status s;
   {
     std::unique_lock<std::shared_mutex> lock(mm_lock_);
@@ -184,6 +223,16 @@ Status AddressSpace::Madvise(uint64_t addr, uint64_t length, int advice) {
         return Status::InvalidArgument("MADV_FREE and MADV_WIPEONFORK apply to private anonymous memory only");
       }
     }
+    uint32_t set = 0, clear = 0;
+    if (advice == kMadvNormal) clear = kVmSequential | kVmRandom;
+    if (advice == kMadvRandom) set = kVmRandom, clear = kVmSequential;
+    if (advice == kMadvSequential) set = kVmSequential, clear = kVmRandom;
+    if (advice == kMadvDontFork) set = kVmDontFork;
+    if (advice == kMadvDoFork) clear = kVmDontFork;
+    if (advice == kMadvWipeOnFork) set = kVmWipeOnFork;
+    if (advice == kMadvKeepOnFork) clear = kVmWipeOnFork;
+    const auto apply = [set, clear](Vma& x) { x.vm = (x.vm | set) & ~clear; };
+    if (set | clear) MEMSERVER_RETURN_IF_ERROR(CheckMapCountLocked(vmas_.CountAfterUpdate(addr, end, apply), "madvise"));
     for (const Vma& v : pieces) {
       switch (advice) {
         case kMadvDontNeed:
@@ -196,42 +245,29 @@ Status AddressSpace::Madvise(uint64_t addr, uint64_t length, int advice) {
             if (page->mappers() == 1) pager_->MarkLazyFree(page);
           });
           break;
-        case kMadvWillNeed:
-          for (uint64_t a = v.start; a < v.end; a += options_.page_size) {
-            Page* page;
-            std::shared_lock<std::shared_mutex> ol;
-            if (ResolveLocked(v, a >> page_shift_, false, &page, &ol).ok() && page) {
-              pager_->Ref(page);
-              prefetch.push_back(page);
-            }
-          }
-          break;
-        default: {
-          uint32_t set = 0, clear = 0;
-          if (advice == kMadvNormal) clear = kVmSequential | kVmRandom;
-          if (advice == kMadvRandom) set = kVmRandom, clear = kVmSequential;
-          if (advice == kMadvSequential) set = kVmSequential, clear = kVmRandom;
-          if (advice == kMadvDontFork) set = kVmDontFork;
-          if (advice == kMadvDoFork) clear = kVmDontFork;
-          if (advice == kMadvWipeOnFork) set = kVmWipeOnFork;
-          if (advice == kMadvKeepOnFork) clear = kVmWipeOnFork;
-          vmas_.Update(v.start, v.end, [&](Vma& x) { x.vm = (x.vm | set) & ~clear; });
-        }
+        default:
+          vmas_.Update(v.start, v.end, apply);
       }
     }
   }
-  if (!prefetch.empty()) pager_->PrefetchAsync(std::move(prefetch));  // returns at once
   Status f = pager_->Flush(&release);
   return s.ok() ? f : s;
 }
 
 Status AddressSpace::Msync(uint64_t addr, uint64_t length, uint32_t flags, const SyncCommitter& committer) {
-  if (addr & page_mask_) return Status::InvalidArgument(fmt::format("msync address {:#x} is not page-aligned", addr));
+  // Argument checks in the order of Linux's msync(2): flags, alignment,
+  // MS_ASYNC with MS_SYNC (EINVAL); a range that wraps when rounded up, or
+  // runs past the address space, is ENOMEM as on Linux (INVALID_ARGUMENT:
+  // the request is malformed).
   if (flags & ~(kMsAsync | kMsSync | kMsInvalidate)) return Status::InvalidArgument("unknown msync flags");
+  if (addr & page_mask_) return Status::InvalidArgument(fmt::format("msync address {:#x} is not page-aligned", addr));
   if ((flags & kMsAsync) && (flags & kMsSync)) return Status::InvalidArgument("MS_ASYNC and MS_SYNC together");
   if (length == 0) return Status::OK();
   uint64_t end;
-  MEMSERVER_RETURN_IF_ERROR(CheckRange(addr, length, &end));
+  if (!RoundedEnd(addr, length, &end) || end > top_) {
+    return Status::InvalidArgument(
+        fmt::format("msync: [{:#x}, +{:#x}) runs past the end of the address space", addr, length), "ENOMEM");
+  }
   // One journal writer per process at a time: records of overlapping
   // ranges reach the journal in the order their content was taken.
   std::unique_lock<std::mutex> sync_lock(sync_mu_, std::defer_lock);

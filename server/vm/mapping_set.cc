@@ -2,11 +2,49 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "server/engine/types.h"
 
 namespace memserver {
 
 bool Vma::is_shared() const { return (flags & kMapShared) != 0; }
+
+MappingSet::MappingSet(unsigned page_shift, uint64_t top) : page_shift_(page_shift), top_(top) {
+  gaps_.Insert(0, top_);
+}
+
+bool MappingSet::IsData(const Vma& v) {
+  return !v.is_shared() && (v.prot & kProtWrite) && !(v.vm & kVmGrowsDown);
+}
+
+void MappingSet::Account(const Vma& v, int sign) {
+  const uint64_t len = v.length();
+  total_bytes_ += sign > 0 ? len : -len;
+  if (IsData(v)) data_bytes_ += sign > 0 ? len : -len;
+}
+
+void MappingSet::Occupy(uint64_t start, uint64_t end) {
+  GapTree::Gap g;
+  const bool found = gaps_.Floor(start, &g);
+  if (!found || g.end < end) return;  // not free: CheckInvariants reports the overlap
+  gaps_.Erase(g.start);
+  if (g.start < start) gaps_.Insert(g.start, start);
+  if (end < g.end) gaps_.Insert(end, g.end);
+}
+
+void MappingSet::Free(uint64_t start, uint64_t end) {
+  GapTree::Gap below, above;
+  if (start > 0 && gaps_.Floor(start - 1, &below) && below.end == start) {
+    gaps_.Erase(below.start);
+    start = below.start;
+  }
+  if (gaps_.Ceil(end, &above) && above.start == end) {
+    gaps_.Erase(above.start);
+    end = above.end;
+  }
+  gaps_.Insert(start, end);
+}
 
 const Vma* MappingSet::Find(uint64_t addr) const {
   auto it = vmas_.upper_bound(addr);
@@ -47,7 +85,8 @@ bool MappingSet::Covers(uint64_t start, uint64_t end) const {
 
 void MappingSet::Insert(const Vma& vma) {
   vmas_.emplace(vma.start, vma);
-  total_bytes_ += vma.length();
+  Account(vma, +1);
+  Occupy(vma.start, vma.end);
   MergeAround(vma.start);
 }
 
@@ -69,7 +108,9 @@ void MappingSet::Remove(uint64_t start, uint64_t end) {
   SplitAt(end);
   auto it = vmas_.lower_bound(start);
   while (it != vmas_.end() && it->second.start < end) {
-    total_bytes_ -= it->second.length();
+    const Vma& v = it->second;
+    Account(v, -1);
+    Free(v.start, v.end);
     it = vmas_.erase(it);
   }
 }
@@ -80,19 +121,25 @@ void MappingSet::Protect(uint64_t start, uint64_t end, uint32_t prot) {
 
 void MappingSet::SetEnd(uint64_t start, uint64_t new_end) {
   Vma& v = vmas_.at(start);
-  total_bytes_ = total_bytes_ - v.length() + (new_end - v.start);
+  const uint64_t old_end = v.end;
+  Account(v, -1);
   v.end = new_end;
+  Account(v, +1);
+  if (new_end > old_end) Occupy(old_end, new_end);
+  if (new_end < old_end) Free(new_end, old_end);
   MergeAround(start);
 }
 
 void MappingSet::SetStart(uint64_t old_start, uint64_t new_start) {
   auto node = vmas_.extract(old_start);
   Vma& v = node.mapped();
-  total_bytes_ += old_start - new_start;
+  Account(v, -1);
   if (v.object) v.pgoff -= (old_start - new_start) >> page_shift_;
   v.start = new_start;
+  Account(v, +1);
   node.key() = new_start;
   vmas_.insert(std::move(node));
+  Occupy(new_start, old_start);
   MergeAround(new_start);
 }
 
@@ -113,7 +160,9 @@ void MappingSet::Update(uint64_t start, uint64_t end, const std::function<void(V
   SplitAt(end);
   std::vector<uint64_t> starts;
   for (auto it = vmas_.lower_bound(start); it != vmas_.end() && it->second.start < end; ++it) {
+    Account(it->second, -1);
     fn(it->second);
+    Account(it->second, +1);
     starts.push_back(it->first);
   }
   for (uint64_t s : starts) {
@@ -124,6 +173,70 @@ void MappingSet::Update(uint64_t start, uint64_t end, const std::function<void(V
   if (end > 0) {
     if (const Vma* v = Find(end - 1)) MergeAround(v->start);
   }
+}
+
+size_t MappingSet::CountAfterUpdate(uint64_t start, uint64_t end, const std::function<void(Vma&)>& fn) const {
+  // Rebuild the affected stretch locally: the neighbour before, the pieces
+  // of [start, end) (edges split off), the neighbour after; then count the
+  // runs left once Mergeable neighbours are joined.
+  auto first = vmas_.upper_bound(start);
+  if (first != vmas_.begin() && std::prev(first)->second.end > start) --first;
+  if (first != vmas_.begin()) --first;  // the neighbour before
+  std::vector<Vma> local;
+  size_t before = 0;
+  for (auto it = first; it != vmas_.end(); ++it) {
+    const Vma& v = it->second;
+    if (v.start > end) break;
+    ++before;
+    if (v.end <= start || v.start >= end) {
+      local.push_back(v);  // a neighbour, unchanged
+      if (v.start >= end) break;
+      continue;
+    }
+    Vma head = v, mid = v, tail = v;
+    if (v.start < start) {
+      head.end = start;
+      local.push_back(head);
+      mid.start = start;
+      if (mid.object) mid.pgoff += (start - v.start) >> page_shift_;
+    }
+    if (v.end > end) {
+      mid.end = end;
+      tail.start = end;
+      if (tail.object) tail.pgoff += (end - v.start) >> page_shift_;
+    }
+    fn(mid);
+    local.push_back(mid);
+    if (v.end > end) {
+      local.push_back(tail);
+      break;
+    }
+  }
+  size_t after = local.empty() ? 0 : 1;
+  for (size_t i = 1; i < local.size(); ++i) {
+    if (!Mergeable(local[i - 1], local[i])) ++after;
+  }
+  return vmas_.size() - before + after;
+}
+
+size_t MappingSet::CountAfterRemove(uint64_t start, uint64_t end) const {
+  auto it = vmas_.upper_bound(start);
+  if (it != vmas_.begin() && std::prev(it)->second.end > start) --it;
+  size_t removed = 0, remnants = 0;
+  for (; it != vmas_.end() && it->second.start < end; ++it) {
+    ++removed;
+    if (it->second.start < start) ++remnants;
+    if (it->second.end > end) ++remnants;
+  }
+  return vmas_.size() - removed + remnants;
+}
+
+size_t MappingSet::CountAfterInsert(const Vma& vma) const {
+  size_t after = vmas_.size() + 1;
+  auto next = vmas_.lower_bound(vma.start);
+  if (next != vmas_.end() && Mergeable(vma, next->second)) --after;
+  if (next != vmas_.begin() && Mergeable(std::prev(next)->second, vma)) --after;
+  return after;
 }
 
 void MappingSet::MergeAround(uint64_t start) {
@@ -149,42 +262,30 @@ void MappingSet::MergeAround(uint64_t start) {
 bool MappingSet::FindGapTopDown(uint64_t len, uint64_t low, uint64_t high, uint64_t guard,
                                 uint64_t* addr) const {
   if (len == 0 || high < low || high - low < len) return false;
-  // Walk gaps from the top: [prev.end, next.start), starting at `high`.
-  uint64_t ceiling = high;  // the gap's upper bound (next mapping's start or high)
-  bool ceiling_is_mapping = false;
-  auto it = vmas_.lower_bound(high);
-  // A mapping that straddles `high` caps the first gap at its start.
-  if (it != vmas_.begin()) {
-    auto prev = std::prev(it);
-    if (prev->second.end > high) {
-      ceiling = prev->second.start;
-      ceiling_is_mapping = true;
-      it = prev;
-    }
+  // Where a new range may go inside the gap [g.start, g.end), clipped to
+  // [low, high): a guard from every mapping edge that lies inside the bounds.
+  const auto fit = [&](const GapTree::Gap& g, uint64_t* at) {
+    if (g.end <= low || g.start >= high) return false;
+    const uint64_t top = g.end < high ? (g.end >= guard ? g.end - guard : 0) : high;
+    const uint64_t bottom = g.start > low ? g.start + guard : low;
+    if (top < bottom || top - bottom < len) return false;
+    *at = top - len;
+    return true;
+  };
+  // 1. The highest gap that starts below `high` (it may straddle it).
+  GapTree::Gap g;
+  if (high == 0 || !gaps_.Floor(high - 1, &g)) return false;
+  if (fit(g, addr)) return true;
+  // 2. Gaps wholly inside the bounds need room for both guards: the highest
+  //    long enough one, found in one descent of the gap tree.
+  GapTree::Gap c;
+  if (len <= ~0ull - 2 * guard && gaps_.LastFitting(g.start, len + 2 * guard, &c) && c.start > low) {
+    *addr = c.end - guard - len;
+    return true;
   }
-  while (true) {
-    uint64_t floor = low;
-    bool floor_is_mapping = false;
-    auto below = it;
-    if (below != vmas_.begin()) {
-      --below;
-      if (below->second.end > low) {
-        floor = below->second.end;
-        floor_is_mapping = true;
-      }
-    }
-    uint64_t top = ceiling_is_mapping ? (ceiling >= guard ? ceiling - guard : 0) : ceiling;
-    uint64_t bottom = floor_is_mapping ? floor + guard : floor;
-    if (top >= bottom && top - bottom >= len) {
-      *addr = top - len;
-      return true;
-    }
-    if (!floor_is_mapping) return false;
-    ceiling = below->second.start;
-    ceiling_is_mapping = true;
-    it = below;
-    if (ceiling <= low) return false;
-  }
+  // 3. The gap holding `low`, which needs a guard above it only.
+  GapTree::Gap l;
+  return gaps_.Floor(low, &l) && l.start < g.start && fit(l, addr);
 }
 
 std::vector<Vma> MappingSet::All() const {
@@ -210,10 +311,21 @@ std::vector<Vma> MappingSet::Intersecting(uint64_t start, uint64_t end) const {
 }
 
 Status MappingSet::CheckInvariants() const {
-  uint64_t total = 0;
+  uint64_t total = 0, data = 0;
   const Vma* prev = nullptr;
+  uint64_t free_from = 0;  // where the next gap must start
+  size_t gaps = 0;
+  const auto expect_gap = [&](uint64_t start, uint64_t end) {
+    if (start == end) return Status::OK();
+    GapTree::Gap g;
+    ++gaps;
+    if (!gaps_.Floor(start, &g) || g.start != start || g.end != end) {
+      return Status::Internal(fmt::format("free range [{:#x}, {:#x}) missing from the gap tree", start, end));
+    }
+    return Status::OK();
+  };
   for (const auto& [s, v] : vmas_) {
-    if (s != v.start || v.start >= v.end) {
+    if (s != v.start || v.start >= v.end || v.end > top_) {
       return Status::Internal(fmt::format("bad mapping [{:#x}, {:#x})", v.start, v.end));
     }
     if (prev && prev->end > v.start) {
@@ -222,10 +334,19 @@ Status MappingSet::CheckInvariants() const {
     if (prev && Mergeable(*prev, v)) {
       return Status::Internal(fmt::format("unmerged equal neighbours at {:#x}", v.start));
     }
+    MEMSERVER_RETURN_IF_ERROR(expect_gap(free_from, v.start));
+    free_from = v.end;
     total += v.length();
+    if (IsData(v)) data += v.length();
     prev = &v;
   }
+  MEMSERVER_RETURN_IF_ERROR(expect_gap(free_from, top_));
+  if (gaps != gaps_.size()) {
+    return Status::Internal(fmt::format("gap tree holds {} gaps, the mappings leave {}", gaps_.size(), gaps));
+  }
+  MEMSERVER_RETURN_IF_ERROR(gaps_.CheckInvariants());
   if (total != total_bytes_) return Status::Internal("mapping byte count out of date");
+  if (data != data_bytes_) return Status::Internal("data byte count out of date");
   return Status::OK();
 }
 

@@ -1,11 +1,19 @@
 // MappingSet: the mappings (VMAs) of one address space, like Linux's
-// mm->mmap tree and gVisor's vmas set.
+// mm->mmap tree and gVisor's vmas set, and the free ranges between them.
+//
+// The mappings are a std::map keyed by start; the free ranges ("gaps") are
+// a GapTree (server/vm/gap_tree.h) kept in step with every change, so
+// placing a new mapping (FindGapTopDown) is O(log n) in the number of
+// mappings. Every other operation is O(log n + k) for the k mappings it
+// touches; byte counts are kept, not recounted.
 //
 // Invariants (checked by CheckInvariants):
 //   - every mapping is page-aligned, non-empty, and no two overlap;
 //   - two adjacent mappings with the same attributes (Mergeable) are always
 //     merged into one, as Linux's vma_merge does, so a split undone by a later
-//     mprotect leaves one mapping again.
+//     mprotect leaves one mapping again;
+//   - the gaps are exactly the complement of the mappings in [0, top), each
+//     maximal; total_bytes and data_bytes match a recount.
 // Not thread-safe: the owning AddressSpace guards it with its mm lock.
 #pragma once
 
@@ -16,6 +24,7 @@
 #include <vector>
 
 #include "server/common/status.h"
+#include "server/vm/gap_tree.h"
 
 namespace memserver {
 
@@ -47,7 +56,8 @@ struct Vma {
 
 class MappingSet {
  public:
-  explicit MappingSet(unsigned page_shift) : page_shift_(page_shift) {}
+  // Addresses are [0, top); top is a multiple of the page size.
+  MappingSet(unsigned page_shift, uint64_t top);
 
   // The mapping containing addr, or nullptr.
   const Vma* Find(uint64_t addr) const;
@@ -74,22 +84,37 @@ class MappingSet {
   // Applies fn to every mapping piece of [start, end) (splitting at the
   // edges), then merges what became equal. REQUIRES: Covers(start, end).
   void Update(uint64_t start, uint64_t end, const std::function<void(Vma&)>& fn);
-  // Moves the end of the mapping that ends at `old_end` (grow or shrink in
-  // place). REQUIRES: the mapping exists and the new range is free.
+  // Moves the end of the mapping that starts at `start` (grow or shrink in
+  // place). REQUIRES: the mapping exists and a grown range is free.
   void SetEnd(uint64_t start, uint64_t new_end);
   // Moves the start of the mapping starting at `old_start` down (stack growth).
+  // REQUIRES: [new_start, old_start) is free.
   void SetStart(uint64_t old_start, uint64_t new_start);
+
+  // How many mappings there would be after Update(start, end, fn) (splits
+  // at the edges, then merges), or after Remove(start, end). Nothing
+  // changes. O(log n + k). REQUIRES for CountAfterUpdate: Covers(start, end).
+  size_t CountAfterUpdate(uint64_t start, uint64_t end, const std::function<void(Vma&)>& fn) const;
+  size_t CountAfterRemove(uint64_t start, uint64_t end) const;
+  // How many mappings there would be after Insert(vma): one more, less the
+  // neighbours it merges with. REQUIRES: vma's range is free.
+  size_t CountAfterInsert(const Vma& vma) const;
   // The first mapping starting at or after addr, or nullptr.
   const Vma* NextFrom(uint64_t addr) const;
   // The last mapping ending at or before addr, or nullptr.
   const Vma* PrevBefore(uint64_t addr) const;
 
   // Highest address a with [a, a+len) free, a >= low, a+len <= high, and at
-  // least `guard` bytes between the new range and any mapping. False if none.
+  // least `guard` bytes between the new range and any mapping (a mapping
+  // starting exactly at `high` or ending exactly at `low` needs no guard).
+  // False if none. O(log n).
   bool FindGapTopDown(uint64_t len, uint64_t low, uint64_t high, uint64_t guard, uint64_t* addr) const;
 
   size_t size() const { return vmas_.size(); }
   uint64_t total_bytes() const { return total_bytes_; }
+  // Bytes of private writable mappings that are not the stack (Linux's
+  // data_vm, what RLIMIT_DATA limits).
+  uint64_t data_bytes() const { return data_bytes_; }
   std::vector<Vma> All() const;
   // Mappings intersecting [start, end), clipped to it (pgoff names the
   // clipped piece's first page).
@@ -107,10 +132,22 @@ class MappingSet {
   void SplitAt(uint64_t addr);
   // Merges the mapping starting at `start` with its neighbours where Mergeable.
   void MergeAround(uint64_t start);
+  // Byte counters for a mapping entering (+1) or leaving (-1) the set.
+  void Account(const Vma& v, int sign);
+  static bool IsData(const Vma& v);
+  // [start, end) stops being free: the gap holding it shrinks or splits.
+  // REQUIRES: the range is inside one gap.
+  void Occupy(uint64_t start, uint64_t end);
+  // [start, end) becomes free: a gap, merged with the gaps it touches.
+  // REQUIRES: the range holds no mapping and is not in a gap yet.
+  void Free(uint64_t start, uint64_t end);
 
   const unsigned page_shift_;
+  const uint64_t top_;
   std::map<uint64_t, Vma> vmas_;  // keyed by start
+  GapTree gaps_;                  // the complement of vmas_ in [0, top_)
   uint64_t total_bytes_ = 0;
+  uint64_t data_bytes_ = 0;
 };
 
 }  // namespace memserver

@@ -4,11 +4,6 @@
 
 namespace memserver {
 
-namespace {
-// Page indexes of an object span at most 2^52 bytes of 4 KiB pages.
-constexpr unsigned kIndexBits = 40;
-}  // namespace
-
 MemoryObject::MemoryObject(Kind kind, Pager* pager, uint32_t inode, uint64_t size_bytes, std::string name,
                            uint64_t shmem_id)
     : kind_(kind),

@@ -19,6 +19,7 @@
 // The object holds one reference on each of its pages.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <shared_mutex>
@@ -73,10 +74,16 @@ class MemoryObject {
   // *tail is then that page, which the caller must make durable.
   Status Resize(uint64_t new_size, ReleaseBatch* batch, Page** tail = nullptr);
 
+  // Page indexes run below 2^kIndexBits (2^52 bytes of 4 KiB pages: past
+  // the largest file and shmem object). A mapping's offset may name more
+  // (Linux lets a file offset reach 2^63); nothing is cached there.
+  static constexpr unsigned kIndexBits = 40;
+
   // Calls fn(index, page) for cached pages with index in [begin, end).
   // REQUIRES: mu() held.
   void ForEach(uint64_t begin, uint64_t end, const std::function<void(uint64_t, Page*)>& fn) const {
-    pages_.ForEach(begin, end, fn);
+    end = std::min(end, uint64_t{1} << kIndexBits);
+    if (begin < end) pages_.ForEach(begin, end, fn);
   }
   uint64_t cached_pages() const { return pages_.entries(); }
   // Snapshots of shared memory: set by every change of the object's pages

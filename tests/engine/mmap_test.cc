@@ -43,7 +43,7 @@ TEST_F(MmapTest, UnknownProtBitsAreInvalidArgument) {
 }
 
 TEST_F(MmapTest, UnknownFlagBitsAreInvalidArgument) {
-  EXPECT_CODE(MmapStatus(pid_, 0, page(), kRW, kAnon | 0x4000), kInvalidArgument);
+  EXPECT_CODE(MmapStatus(pid_, 0, page(), kRW, kAnon | 0x1000), kInvalidArgument);  // MAP_DENYWRITE
   EXPECT_CODE(MmapStatus(pid_, 0, page(), kRW, kAnon | 0x80000000u), kInvalidArgument);
   EXPECT_TRUE(Mappings(pid_).empty());
 }

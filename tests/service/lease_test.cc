@@ -137,14 +137,16 @@ TEST_F(LeaseTest, RenewingAnUnknownPidIsNotFound) {
   EXPECT_EQ(Renew(0).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_F(LeaseTest, ForkedChildHasNoLease) {
+TEST_F(LeaseTest, ForkedChildInheritsTheLease) {
   uint64_t parent = 0;
   ASSERT_TRUE(CreateLeased(60'000, &parent).ok());
   v1::ForkRequest request;
   request.set_pid(parent);
   v1::ForkResponse response;
   ASSERT_TRUE(Call(&v1::Memory::Stub::Fork, request, &response).ok());
-  EXPECT_EQ(Renew(response.child_pid()).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  uint64_t lease_ms = 0;
+  EXPECT_TRUE(Renew(response.child_pid(), &lease_ms).ok());
+  EXPECT_EQ(lease_ms, 60'000u);
   EXPECT_TRUE(Renew(parent).ok());
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "server/engine/types.h"
 
 namespace memserver {
@@ -23,7 +25,7 @@ Vma V(uint64_t start, uint64_t end, uint32_t prot, uint32_t flags) {
 class MappingSetTest : public ::testing::Test {
  protected:
   void TearDown() override { EXPECT_TRUE(set_.CheckInvariants().ok()) << set_.CheckInvariants().ToString(); }
-  MappingSet set_{12};
+  MappingSet set_{12, 1ull << 48};
 };
 
 TEST_F(MappingSetTest, AdjacentEqualMappingsMerge) {
@@ -98,6 +100,108 @@ TEST_F(MappingSetTest, GapSearchUsesHoleBetweenMappings) {
   ASSERT_TRUE(set_.FindGapTopDown(8 * P, P, 100 * P, P, &a));
   EXPECT_EQ(a, 81 * P);  // exactly fills the hole between the guards
   EXPECT_FALSE(set_.FindGapTopDown(9 * P, P, 100 * P, P, &a));  // no hole of 9 pages + guards
+}
+
+// The definition FindGapTopDown implements, checked address by address: the
+// highest page-aligned a in [low, high - len] such that every mapping lies
+// wholly below a (a guard below it unless it ends at or below `low`) or
+// wholly above a + len (a guard above unless it starts at or after `high`).
+bool BruteForceGap(const std::vector<Vma>& vmas, uint64_t len, uint64_t low, uint64_t high, uint64_t guard,
+                   uint64_t* addr) {
+  if (high < low || high - low < len) return false;
+  for (uint64_t a = high - len + P; a >= low + P; a -= P) {  // a + P: no wrap below 0
+    const uint64_t at = a - P;
+    bool ok = true;
+    for (const Vma& m : vmas) {
+      const bool below = m.end + (m.end > low ? guard : 0) <= at;
+      const bool above = m.start >= at + len + (m.start < high ? guard : 0);
+      if (!below && !above) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) {
+      *addr = at;
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST_F(MappingSetTest, GapSearchMatchesTheDefinitionOnRandomLayouts) {
+  std::mt19937_64 rng(12);
+  int found_some = 0, found_none = 0;
+  for (int layout = 0; layout < 200; ++layout) {
+    MappingSet set(12, 256 * P);
+    for (int i = 0; i < 40 + 60 * (layout % 3); ++i) {
+      const uint64_t start = (rng() % 250) * P, len = (1 + rng() % 6) * P;
+      if (start + len > 256 * P || set.Overlaps(start, start + len)) continue;
+      set.Insert(V(start, start + len, (rng() % 2) ? RW : kProtRead, PRIV));
+    }
+    if (rng() % 2) set.Remove((rng() % 128) * P, (128 + rng() % 128) * P);
+    ASSERT_TRUE(set.CheckInvariants().ok()) << set.CheckInvariants().ToString();
+    const std::vector<Vma> all = set.All();
+    for (int q = 0; q < 30; ++q) {
+      const uint64_t len = (1 + rng() % 8) * P, guard = (rng() % 2) * P;
+      const uint64_t low = (rng() % 128) * P, high = (128 + rng() % 129) * P;
+      uint64_t got = 0, want = 0;
+      const bool found = set.FindGapTopDown(len, low, high, guard, &got);
+      const bool exists = BruteForceGap(all, len, low, high, guard, &want);
+      ASSERT_EQ(found, exists) << "layout " << layout << " query " << q;
+      ++(found ? found_some : found_none);
+      if (found) {
+        ASSERT_EQ(got, want) << "layout " << layout << " query " << q;
+      }
+    }
+  }
+  // The layouts exercise both outcomes, not only one.
+  EXPECT_GT(found_some, 1000);
+  EXPECT_GT(found_none, 100);
+}
+
+TEST_F(MappingSetTest, CountsAfterAChangeMatchTheChange) {
+  std::mt19937_64 rng(3);
+  for (int round = 0; round < 300; ++round) {
+    MappingSet set(12, 256 * P);
+    for (int i = 0; i < 30; ++i) {
+      const uint64_t start = (rng() % 250) * P, len = (1 + rng() % 6) * P;
+      if (start + len > 256 * P || set.Overlaps(start, start + len)) continue;
+      set.Insert(V(start, start + len, (rng() % 2) ? RW : kProtRead, PRIV));
+    }
+    const uint64_t a = (rng() % 200) * P, b = a + (1 + rng() % 40) * P;
+    const size_t removed = set.CountAfterRemove(a, b);
+    MappingSet copy = set;
+    copy.Remove(a, b);
+    EXPECT_EQ(removed, copy.size()) << "round " << round;
+    const std::vector<Vma> pieces = set.Intersecting(a, b);
+    if (pieces.empty()) continue;
+    // Update a covered stretch: the first intersecting mapping's part.
+    const uint64_t s = pieces[0].start, e = pieces[0].end;
+    const uint32_t prot = (rng() % 2) ? RW : kProtRead;
+    const auto fn = [prot](Vma& v) { v.prot = prot; };
+    const size_t updated = set.CountAfterUpdate(s, e, fn);
+    set.Update(s, e, fn);
+    EXPECT_EQ(updated, set.size()) << "round " << round;
+    ASSERT_TRUE(set.CheckInvariants().ok()) << set.CheckInvariants().ToString();
+  }
+}
+
+TEST_F(MappingSetTest, GrowingAndShrinkingInPlaceKeepsTheGapsExact) {
+  set_.Insert(V(10 * P, 12 * P, RW, PRIV));
+  set_.Insert(V(20 * P, 22 * P, RW, PRIV));
+  set_.SetEnd(10 * P, 19 * P);
+  ASSERT_TRUE(set_.CheckInvariants().ok()) << set_.CheckInvariants().ToString();
+  set_.SetEnd(10 * P, 11 * P);
+  ASSERT_TRUE(set_.CheckInvariants().ok()) << set_.CheckInvariants().ToString();
+  set_.SetStart(20 * P, 15 * P);
+  ASSERT_TRUE(set_.CheckInvariants().ok()) << set_.CheckInvariants().ToString();
+  EXPECT_EQ(set_.total_bytes(), 8 * P);
+  EXPECT_EQ(set_.data_bytes(), 8 * P);
+  uint64_t a;
+  ASSERT_TRUE(set_.FindGapTopDown(2 * P, P, 15 * P, P, &a));
+  EXPECT_EQ(a, 13 * P);  // a guard above [10, 11); none below [15, 22), which starts at `high`
+  ASSERT_TRUE(set_.FindGapTopDown(2 * P, P, 16 * P, P, &a));
+  EXPECT_EQ(a, 12 * P);  // both guards
 }
 
 }  // namespace

@@ -1,0 +1,626 @@
+// gVisor test/syscalls/linux/mmap.cc, ported: 74 of its 89 TESTs, Linux's
+// results. Not applicable (GVISOR.md has the reasons): MapPipe,
+// MapDevZeroSharedFdNoPersistence, MapCharDevice, MapDirectory, ProtExec,
+// NoProtExecDeath, WritePrivateOnReadOnlyFd, WriteSharedOnReadOnlyFd,
+// MmapFileWithOpath, WriteOnlyFd, InternalSigBus, InternalSigBusZeroing,
+// SelfRead, SelfWrite, MapReadOnlyAfterCreateWriteOnly.
+#include <limits>
+
+#include "tests/conformance/gvisor_fixture.h"
+
+namespace memserver::gvisor {
+namespace {
+
+constexpr uint32_t kPrivAnon = kMapPrivate | kMapAnonymous;
+constexpr uint32_t kSharedAnon = kMapShared | kMapAnonymous;
+const std::string kFileContents = "Hello World!";
+
+class MMapTest : public GvisorTest {
+ protected:
+  // mmap(addr, length, prot, flags, -1, 0) (or of `path_` without
+  // MAP_ANONYMOUS); remembers the mapping as gVisor's fixture does.
+  Status Map(uint64_t addr, uint64_t length, uint32_t prot, uint32_t flags, uint64_t offset = 0,
+             uint64_t* out = nullptr) {
+    uint64_t got = 0;
+    const Status s = MmapStatus(addr, length, prot, flags, (flags & kMapAnonymous) ? "" : path_, offset, &got);
+    if (s.ok()) {
+      addr_ = got;
+      length_ = length;
+    }
+    if (out != nullptr) *out = got;
+    return s;
+  }
+  Status Unmap() { return Munmap(addr_, length_); }
+  Status Msync() { return engine().Msync(pid_, addr_, length_, kMsSync); }
+
+  std::string path_ = "/mmap-test-file";
+  uint64_t addr_ = 0;
+  uint64_t length_ = 0;
+};
+
+// /dev/zero mapped shared is shmem on Linux, privately it is anonymous
+// memory: here both are MAP_ANONYMOUS.
+TEST_F(MMapTest, MapDevZeroShared) { ASSERT_OK(Map(0, kPageSize, kRW, kSharedAnon)); }
+
+TEST_F(MMapTest, MapDevZeroPrivate) { ASSERT_OK(Map(0, kPageSize, kRW, kPrivAnon)); }
+
+TEST_F(MMapTest, MapDevZeroNoPersistence) {
+  // Two independent mappings of /dev/zero do not share a "backing file".
+  ASSERT_OK(Map(0, kPageSize, kRW, kSharedAnon));
+  uint64_t second = 0;
+  ASSERT_OK(MmapAnonStatus(kPageSize, kRW, kMapShared, &second));
+  ASSERT_NE(second, addr_);
+  EXPECT_TRUE(AllBytesAre(addr_, kPageSize, '\0'));
+  Fill(addr_, kPageSize, '\xff');
+  EXPECT_TRUE(AllBytesAre(addr_, kPageSize, '\xff'));
+  EXPECT_TRUE(AllBytesAre(second, kPageSize, '\0'));
+}
+
+TEST_F(MMapTest, MapDevZeroSharedMultiplePages) {
+  ASSERT_OK(Map(0, 2 * kPageSize, kRW, kPrivAnon));  // gVisor maps it MAP_PRIVATE
+  EXPECT_TRUE(AllBytesAre(addr_, 2 * kPageSize, '\0'));
+  Fill(addr_, 2 * kPageSize, '\xff');
+  EXPECT_TRUE(AllBytesAre(addr_, 2 * kPageSize, '\xff'));
+}
+
+TEST_F(MMapTest, MapDevZeroSegfaultAfterUnmap) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kSharedAnon));
+  const uint64_t saved = addr_;
+  ASSERT_OK(Unmap());
+  EXPECT_FAULT(WriteStatus(pid_, saved, 4), kMapError, saved);
+}
+
+TEST_F(MMapTest, MapDevZeroUnaligned) {
+  const uint64_t size = kPageSize + kPageSize / 2;
+  ASSERT_OK(Map(0, size, kRW, kSharedAnon));
+  EXPECT_TRUE(AllBytesAre(addr_, size, '\0'));
+  ASSERT_OK(Unmap());
+  ASSERT_OK(Map(0, size, kRW, kPrivAnon));
+  EXPECT_TRUE(AllBytesAre(addr_, size, '\0'));
+}
+
+TEST_F(MMapTest, MapAnything) {
+  ASSERT_OK(Map(0, kPageSize, kProtNone, kPrivAnon));
+  EXPECT_GT(addr_, 0u);
+}
+
+TEST_F(MMapTest, SmallMap) { EXPECT_OK(Map(0, 128, kProtNone, kPrivAnon)); }
+
+TEST_F(MMapTest, HintAddress) { EXPECT_OK(Map(0x30000000, kPageSize, kProtNone, kPrivAnon)); }
+
+TEST_F(MMapTest, MapFixed) {
+  ASSERT_OK(Map(0x30000000, kPageSize, kProtNone, kPrivAnon | kMapFixed));
+  EXPECT_EQ(addr_, 0x30000000u);
+}
+
+TEST_F(MMapTest, MapFixed64) {
+  ASSERT_OK(Map(0x300000000000, kPageSize, kProtNone, kPrivAnon | kMapFixed));
+  EXPECT_EQ(addr_, 0x300000000000u);
+}
+
+TEST_F(MMapTest, MapFixedNoReplaceEmpty) {
+  ASSERT_OK(Map(0x30000000, kPageSize, kProtNone, kPrivAnon | kMapFixedNoReplace));
+  EXPECT_EQ(addr_, 0x30000000u);
+}
+
+TEST_F(MMapTest, MapFixedNoReplaceExisting) {
+  ASSERT_OK(Map(0x30000000, kPageSize, kRW, kPrivAnon | kMapFixed));
+  const std::string sentinel("\xef\xbe\xad\xde", 4);  // 0xdeadbeef
+  WriteBytes(pid_, addr_, sentinel);
+  uint64_t other = 0;
+  EXPECT_ERRNO(MmapStatus(0x30000000, kPageSize, kProtNone, kPrivAnon | kMapFixedNoReplace, "", 0, &other),
+               kAlreadyExists, "EEXIST");
+  EXPECT_EQ(ReadBytes(pid_, addr_, 4), sentinel);
+}
+
+TEST_F(MMapTest, MapFixedNoReplacePartialOverlap) {
+  ASSERT_OK(Map(0x30001000, kPageSize, kProtNone, kPrivAnon | kMapFixed));
+  uint64_t other = 0;
+  EXPECT_ERRNO(MmapStatus(0x30000000, 2 * kPageSize, kProtNone, kPrivAnon | kMapFixedNoReplace, "", 0, &other),
+               kAlreadyExists, "EEXIST");
+}
+
+TEST_F(MMapTest, MapFixedNoReplaceWithMapFixed) {
+  ASSERT_OK(Map(0x30000000, kPageSize, kProtNone, kPrivAnon | kMapFixed));
+  uint64_t other = 0;
+  EXPECT_ERRNO(MmapStatus(0x30000000, kPageSize, kProtNone, kPrivAnon | kMapFixed | kMapFixedNoReplace, "", 0, &other),
+               kAlreadyExists, "EEXIST");
+}
+
+TEST_F(MMapTest, MapFixedNoReplaceAlignment) {
+  EXPECT_ERRNO(Map(0x30000001, kPageSize, kProtNone, kPrivAnon | kMapFixedNoReplace), kInvalidArgument, "EINVAL");
+}
+
+TEST_F(MMapTest, MapStack) { EXPECT_OK(Map(0, kPageSize, kProtNone, kPrivAnon | kMapStack)); }
+
+TEST_F(MMapTest, MapLocked) { EXPECT_OK(Map(0, kPageSize, kProtNone, kPrivAnon | kMapLocked)); }
+
+TEST_F(MMapTest, NotPrivateOrShared) {
+  EXPECT_ERRNO(Map(0, kPageSize, kProtNone, kMapAnonymous), kInvalidArgument, "EINVAL");
+}
+
+TEST_F(MMapTest, PrivateAndShared) {
+  EXPECT_ERRNO(Map(0, kPageSize, kProtNone, kMapPrivate | kMapShared | kMapAnonymous), kInvalidArgument, "EINVAL");
+}
+
+TEST_F(MMapTest, FixedAlignment) {
+  EXPECT_ERRNO(Map(0x30000001, kPageSize, kProtNone, kPrivAnon | kMapFixed), kInvalidArgument, "EINVAL");
+}
+
+TEST_F(MMapTest, NonFixedAlignment) { EXPECT_OK(Map(0x30000001, kPageSize, kProtNone, kPrivAnon)); }
+
+TEST_F(MMapTest, InvalidLength) { EXPECT_ERRNO(Map(0, 0, kProtNone, kPrivAnon), kInvalidArgument, "EINVAL"); }
+
+TEST_F(MMapTest, BadFd) {
+  // No file descriptors: a file mapping names no file.
+  path_ = "";
+  EXPECT_ERRNO(Map(0, kPageSize, kProtNone, kMapPrivate), kInvalidArgument, "EBADF");
+}
+
+TEST_F(MMapTest, ProtWrite) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kPrivAnon));
+  Fill(addr_, kPageSize, 42);
+  EXPECT_TRUE(AllBytesAre(addr_, 4, 42));
+}
+
+TEST_F(MMapTest, ProtWriteOnly) {
+  // "Write-only" mappings are writable *and* readable.
+  ASSERT_OK(Map(0, kPageSize, kProtWrite, kPrivAnon));
+  Fill(addr_, kPageSize, 42);
+  EXPECT_TRUE(AllBytesAre(addr_, 4, 42));
+}
+
+TEST_F(MMapTest, ProtWriteOnlyReadable) {
+  // Readable even when the first access is a read.
+  ASSERT_OK(Map(0, kPageSize, kProtWrite, kPrivAnon));
+  EXPECT_TRUE(AllBytesAre(addr_, 8, '\0'));
+}
+
+TEST_F(MMapTest, ProtectProtWrite) {
+  ASSERT_OK(Map(0, kPageSize, kProtNone, kPrivAnon));
+  ASSERT_OK(Mprotect(addr_, kPageSize, kRW));
+  Fill(addr_, kPageSize, 42);
+  EXPECT_TRUE(AllBytesAre(addr_, 4, 42));
+}
+
+TEST_F(MMapTest, ProtNoneDeath) {
+  ASSERT_OK(Map(0, kPageSize, kProtNone, kPrivAnon));
+  EXPECT_FAULT(ReadStatus(pid_, addr_, 4), kAccessError, addr_);
+}
+
+TEST_F(MMapTest, ReadOnlyDeath) {
+  ASSERT_OK(Map(0, kPageSize, kProtRead, kPrivAnon));
+  EXPECT_FAULT(WriteStatus(pid_, addr_, 4), kAccessError, addr_);
+}
+
+TEST_F(MMapTest, MprotectReadOnlyDeath) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kPrivAnon));
+  Fill(addr_, 4, 42);  // page it in
+  ASSERT_OK(Mprotect(addr_, kPageSize, kProtRead));
+  EXPECT_FAULT(WriteStatus(pid_, addr_, 4), kAccessError, addr_);
+  EXPECT_TRUE(AllBytesAre(addr_, 4, 42));
+}
+
+TEST_F(MMapTest, MprotectNotPageAligned) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kPrivAnon));
+  EXPECT_ERRNO(Mprotect(addr_ + 1, kPageSize - 1, kProtRead), kInvalidArgument, "EINVAL");
+}
+
+TEST_F(MMapTest, MprotectProtNone) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kPrivAnon));
+  Fill(addr_, 1, 1);  // ensure the page is present
+  ASSERT_OK(Mprotect(addr_, kPageSize, kProtNone));
+  EXPECT_FAULT(ReadStatus(pid_, addr_, 1), kAccessError, addr_);  // si_code SEGV_ACCERR
+}
+
+TEST_F(MMapTest, MprotectHugeLength) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kPrivAnon));
+  // Linux's errno; the status says the request itself is malformed.
+  EXPECT_ERRNO(Mprotect(addr_, std::numeric_limits<uint64_t>::max(), kProtRead), kInvalidArgument, "ENOMEM");
+}
+
+TEST_F(MMapTest, NoExceedLimitData) {
+  uint64_t prevbrk = 0, now = 0;
+  ASSERT_OK(engine().Sbrk(pid_, 0, &prevbrk));
+  ProcessLimits l = Limits();
+  l.data = kUnlimited;
+  SetLimits(l);
+  EXPECT_OK(engine().Brk(pid_, prevbrk + 1, &now));
+  EXPECT_EQ(now, prevbrk + 1);
+}
+
+TEST_F(MMapTest, ExceedLimitData) {
+  uint64_t prevbrk = 0, now = 0;
+  ASSERT_OK(engine().Sbrk(pid_, 0, &prevbrk));
+  ProcessLimits l = Limits();
+  l.data = 0;  // setrlimit(RLIMIT_DATA, 0)
+  SetLimits(l);
+  EXPECT_ERRNO(engine().Brk(pid_, prevbrk + 8192, &now), kResourceExhausted, "ENOMEM");
+}
+
+TEST_F(MMapTest, ExceedLimitDataPrlimit) {
+  // prlimit(0, ...) and setrlimit are both SetLimits of the process.
+  uint64_t prevbrk = 0, now = 0;
+  ASSERT_OK(engine().Sbrk(pid_, 0, &prevbrk));
+  ProcessLimits l;
+  ASSERT_OK(engine().GetLimits(pid_, &l));
+  l.data = 0;
+  ASSERT_OK(engine().SetLimits(pid_, l));
+  EXPECT_ERRNO(engine().Brk(pid_, prevbrk + 8192, &now), kResourceExhausted, "ENOMEM");
+}
+
+TEST_F(MMapTest, ExceedLimitDataPrlimitPID) {
+  // prlimit of an explicit pid: SetLimits names the pid in every case;
+  // another process's limit stays.
+  const Pid other = NewProcess("other");
+  uint64_t prevbrk = 0, now = 0;
+  ASSERT_OK(engine().Sbrk(pid_, 0, &prevbrk));
+  ProcessLimits l = Limits();
+  l.data = 0;
+  ASSERT_OK(engine().SetLimits(pid_, l));
+  EXPECT_ERRNO(engine().Brk(pid_, prevbrk + 8192, &now), kResourceExhausted, "ENOMEM");
+  ASSERT_OK(engine().Sbrk(other, 0, &prevbrk));
+  EXPECT_OK(engine().Brk(other, prevbrk + 8192, &now));
+}
+
+TEST_F(MMapTest, NoExceedLimitAS) {
+  constexpr uint64_t kAllocBytes = 200 << 20;
+  constexpr uint64_t kExtraASBytes = kAllocBytes + (20 << 20);
+  ProcessLimits l = Limits();
+  l.as = Stats(pid_).virtual_bytes + kExtraASBytes;
+  SetLimits(l);
+  ASSERT_OK(Map(0, kAllocBytes, kProtNone, kPrivAnon));
+  EXPECT_GT(addr_, 0u);
+}
+
+TEST_F(MMapTest, ExceedLimitAS) {
+  constexpr uint64_t kAllocBytes = 200 << 20;
+  constexpr uint64_t kExtraASBytes = 20 << 20;
+  ProcessLimits l = Limits();
+  l.as = Stats(pid_).virtual_bytes + kExtraASBytes;
+  SetLimits(l);
+  EXPECT_ERRNO(Map(0, kAllocBytes, kProtNone, kPrivAnon), kResourceExhausted, "ENOMEM");
+}
+
+TEST_F(MMapTest, SettingProtNoneDoesntFreeMemory) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kPrivAnon));
+  Fill(addr_, kPageSize, 42);
+  ASSERT_OK(Mprotect(addr_, kPageSize, kProtNone));
+  ASSERT_OK(Mprotect(addr_, kPageSize, kRW));
+  EXPECT_TRUE(AllBytesAre(addr_, 4, 42));
+}
+
+TEST_F(MMapTest, HugeLength) {
+  EXPECT_ERRNO(Map(0, static_cast<uint64_t>(-kPageSize + 1), kProtNone, kPrivAnon), kResourceExhausted, "ENOMEM");
+}
+
+TEST_F(MMapTest, AccessCOWInvalidatesCachedSegments) {
+  // A two-page private mapping of 1s, made copy-on-write by a fork.
+  ASSERT_OK(Map(0, 2 * kPageSize, kRW, kPrivAnon));
+  Fill(addr_, 2 * kPageSize, 1);
+  const Pid child = ForkOf(pid_);
+  // A read of the first page (gVisor: pwrite from it to a file) ...
+  std::string page;
+  ASSERT_OK(ReadInto(pid_, addr_, kPageSize, &page));
+  PutFile(path_, page);
+  // ... a write of both pages (pread from /dev/zero into them), which
+  // copies them ...
+  WriteBytes(pid_, addr_, std::string(2 * kPageSize, '\0'));
+  // ... and the first page read again holds the zeros, not the stale 1s.
+  ASSERT_OK(ReadInto(pid_, addr_, kPageSize, &page));
+  PutFile(path_, page);
+  EXPECT_EQ(FileContents(path_), std::string(kPageSize, '\0'));
+  EXPECT_TRUE(AllBytesAre(child, addr_, 2 * kPageSize, 1));  // the child keeps its copy
+}
+
+TEST_F(MMapTest, NoReserve) {
+  const uint64_t kSize = 10 << 20;
+  ASSERT_OK(Map(0, kSize, kRW, kPrivAnon | kMapNoReserve));
+  EXPECT_GT(addr_, 0u);
+  for (uint64_t j = 0; j < kSize; j += kPageSize) {
+    EXPECT_EQ(ReadBytes(pid_, addr_ + j, 1), std::string(1, '\0'));
+    WriteBytes(pid_, addr_ + j, std::string(1, static_cast<char>(j)));
+  }
+}
+
+class MMapFileTest : public MMapTest {
+ protected:
+  void SetUp() override {
+    MMapTest::SetUp();
+    // Half a page, so that the second half of a mapped page is past EOF.
+    PutFile(path_, std::string(kPageSize / 2, '\0'));
+  }
+  // write(2) at the file position (as after lseek), advancing it.
+  void Write(const std::string& data) {
+    PutFile(path_, data, offset_);
+    offset_ += data.size();
+  }
+  // read(2) of up to `count` bytes at the file position.
+  std::string Read(uint64_t count) {
+    std::string out;
+    const Status s = engine().ReadFile(path_, offset_, count, &out);
+    if (!s.ok()) ADD_FAILURE() << "ReadFile: " << s.ToString();
+    offset_ += out.size();
+    return out;
+  }
+  void Truncate(uint64_t size) { ASSERT_OK(engine().TruncateFile(path_, size)); }
+
+  uint64_t offset_ = 0;
+};
+
+class MMapFileParamTest : public MMapFileTest,
+                          public ::testing::WithParamInterface<std::tuple<uint32_t, uint32_t>> {
+ protected:
+  uint32_t prot() const { return std::get<0>(GetParam()); }
+  uint32_t flags() const { return std::get<1>(GetParam()); }
+};
+
+TEST_P(MMapFileParamTest, MapPopulate) { ASSERT_OK(Map(0, kPageSize, prot(), flags() | kMapPopulate)); }
+
+TEST_P(MMapFileParamTest, MapPopulateShort) { ASSERT_OK(Map(0, 2 * kPageSize, prot(), flags() | kMapPopulate)); }
+
+TEST_F(MMapFileTest, Read) {
+  Write(kFileContents);
+  ASSERT_OK(Map(0, kPageSize, kProtRead, kMapPrivate));
+  EXPECT_EQ(ReadBytes(pid_, addr_, kFileContents.size()), kFileContents);
+}
+
+TEST_F(MMapFileTest, MapOffset) {
+  offset_ = kPageSize;  // lseek
+  Write(kFileContents);
+  ASSERT_OK(Map(0, kPageSize, kProtRead, kMapPrivate, kPageSize));
+  EXPECT_EQ(ReadBytes(pid_, addr_, kFileContents.size()), kFileContents);
+}
+
+TEST_F(MMapFileTest, MapOffsetBeyondEnd) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kMapPrivate, 10 * kPageSize));
+  // Touching the memory causes SIGBUS.
+  EXPECT_FAULT(engine().Write(pid_, addr_, kFileContents), kBusError, addr_);
+}
+
+TEST_F(MMapFileTest, MapSecondToLastPositivePage) {
+  EXPECT_OK(Map(0, kPageSize, kProtRead, kMapShared,
+                (std::numeric_limits<int64_t>::max() - kPageSize) & ~(kPageSize - 1)));
+}
+
+TEST_F(MMapFileTest, MapLastPositivePage) {
+  // The end offset overflows a regular file's largest offset.
+  EXPECT_ERRNO(Map(0, kPageSize, kProtRead, kMapShared, std::numeric_limits<int64_t>::max() & ~(kPageSize - 1)),
+               kInvalidArgument, "EOVERFLOW");
+}
+
+TEST_F(MMapFileTest, MapFirstNegativePage) {
+  EXPECT_ERRNO(Map(0, kPageSize, kProtRead, kMapShared, static_cast<uint64_t>(std::numeric_limits<int64_t>::min())),
+               kInvalidArgument, "EOVERFLOW");
+}
+
+TEST_F(MMapFileTest, MapSecondToLastNegativePage) {
+  EXPECT_ERRNO(Map(0, kPageSize, kProtRead, kMapShared, static_cast<uint64_t>(-(2 * static_cast<int64_t>(kPageSize)))),
+               kInvalidArgument, "EOVERFLOW");
+}
+
+TEST_F(MMapFileTest, MapLastNegativePage) {
+  EXPECT_ERRNO(Map(0, kPageSize, kProtRead, kMapShared, static_cast<uint64_t>(-static_cast<int64_t>(kPageSize))),
+               kInvalidArgument, "EOVERFLOW");
+}
+
+TEST_F(MMapFileTest, ReadSharedConsistentWithOverwrite) {
+  Truncate(0);
+  const std::string a(kPageSize, 'a'), b(kPageSize, 'b');
+  Write(a);
+  Write(b);
+  ASSERT_OK(Map(0, 2 * kPageSize, kProtRead, kMapShared));
+  EXPECT_EQ(ReadBytes(pid_, addr_, kPageSize), a);
+  EXPECT_EQ(ReadBytes(pid_, addr_ + kPageSize, kPageSize), b);
+  offset_ = 0;
+  Write(b);
+  Write(a);
+  EXPECT_EQ(ReadBytes(pid_, addr_, kPageSize), b);
+  EXPECT_EQ(ReadBytes(pid_, addr_ + kPageSize, kPageSize), a);
+}
+
+TEST_F(MMapFileTest, ReadSharedConsistentWithPartialOverwrite) {
+  Truncate(0);
+  const std::string a(kPageSize, 'a'), b(kPageSize, 'b');
+  Write(a);
+  Write(b);
+  ASSERT_OK(Map(0, 2 * kPageSize, kProtRead, kMapShared));
+  EXPECT_EQ(ReadBytes(pid_, addr_, kPageSize), a);
+  EXPECT_EQ(ReadBytes(pid_, addr_ + kPageSize, kPageSize), b);
+  offset_ = 0;
+  const std::string c(kPageSize + kPageSize / 2, 'c');  // spans both pages
+  Write(c);
+  EXPECT_EQ(ReadBytes(pid_, addr_, c.size()), c);
+  EXPECT_EQ(ReadBytes(pid_, addr_ + c.size(), kPageSize / 2), b.substr(0, kPageSize / 2));
+}
+
+TEST_F(MMapFileTest, ReadSharedConsistentWithWriteAndFile) {
+  Truncate(0);
+  Write(std::string(2 * kPageSize, 'a'));
+  ASSERT_OK(Map(0, kPageSize, kProtRead, kMapShared));  // the first page only
+  offset_ = 0;
+  const std::string b(2 * kPageSize, 'b');
+  Write(b);  // beyond the mapped part too
+  EXPECT_EQ(ReadBytes(pid_, addr_, kPageSize), std::string(kPageSize, 'b'));
+  offset_ = 0;
+  EXPECT_EQ(Read(2 * kPageSize), b);
+}
+
+TEST_F(MMapFileTest, WriteShared) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kMapShared));
+  WriteBytes(pid_, addr_, kFileContents);
+  ASSERT_OK(Unmap());
+  EXPECT_EQ(Read(kFileContents.size()), kFileContents);
+}
+
+TEST_F(MMapFileTest, WriteSharedBeyondEnd) {
+  // Half a page of file, a whole page mapped: writes past the end do not
+  // reach the file.
+  ASSERT_OK(Map(0, kPageSize, kRW, kMapShared));
+  const std::string first(kPageSize / 2, 'A'), second(kPageSize / 2, 'B');
+  WriteBytes(pid_, addr_, first);
+  WriteBytes(pid_, addr_ + kPageSize / 2, second);
+  ASSERT_OK(Unmap());
+  EXPECT_EQ(Read(kPageSize), first);  // only the first half is in the file
+}
+
+TEST_F(MMapFileTest, WriteSharedTruncateUp) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kMapShared));
+  const std::string first(kPageSize / 2, 'A'), second(kPageSize / 2, 'B');
+  WriteBytes(pid_, addr_, first);
+  Truncate(kPageSize);  // the second half becomes part of the file ...
+  WriteBytes(pid_, addr_ + kPageSize / 2, second);  // ... so this reaches it
+  ASSERT_OK(Unmap());
+  EXPECT_EQ(Read(kPageSize), first + second);
+}
+
+TEST_F(MMapFileTest, ReadSharedTruncateDownThenUp) {
+  Truncate(0);
+  const std::string buf(kPageSize, 'a');
+  Write(buf);
+  ASSERT_OK(Map(0, kPageSize, kProtRead, kMapShared));
+  EXPECT_EQ(ReadBytes(pid_, addr_, kPageSize), buf);
+  Truncate(0);
+  Truncate(kPageSize);
+  const std::string zeroed(kPageSize, '\0');
+  EXPECT_EQ(ReadBytes(pid_, addr_, kPageSize), zeroed);
+  ASSERT_OK(Msync());
+  offset_ = 0;
+  EXPECT_EQ(Read(kPageSize), zeroed);
+}
+
+TEST_F(MMapFileTest, WriteSharedTruncateDownThenUp) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kMapShared));
+  WriteBytes(pid_, addr_, std::string(kPageSize / 2, 'A'));  // deleted by the truncation to 0
+  Truncate(0);
+  Truncate(kPageSize);
+  const std::string zeroed(kPageSize, '\0');
+  EXPECT_EQ(ReadBytes(pid_, addr_, kPageSize), zeroed);
+  ASSERT_OK(Unmap());
+  EXPECT_EQ(Read(kPageSize), zeroed);
+}
+
+TEST_F(MMapFileTest, ReadSharedTruncateSIGBUS) {
+  Truncate(0);
+  const std::string buf(kPageSize, 'a');
+  Write(buf);
+  ASSERT_OK(Map(0, kPageSize, kProtRead, kMapShared));
+  EXPECT_EQ(ReadBytes(pid_, addr_, kPageSize), buf);
+  Truncate(0);
+  EXPECT_FAULT(ReadStatus(pid_, addr_, kPageSize), kBusError, addr_);
+}
+
+TEST_F(MMapFileTest, WriteSharedTruncateSIGBUS) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kMapShared));
+  WriteBytes(pid_, addr_, kFileContents);  // really mapped
+  Truncate(0);
+  EXPECT_FAULT(engine().Write(pid_, addr_, kFileContents), kBusError, addr_);
+}
+
+TEST_F(MMapFileTest, ReadSharedTruncatePartialPage) {
+  Truncate(0);
+  const std::string buf(kPageSize, 'a');
+  Write(buf);
+  ASSERT_OK(Map(0, kPageSize, kProtRead, kMapShared));
+  Truncate(kPageSize / 2);
+  EXPECT_EQ(ReadBytes(pid_, addr_, kPageSize / 2), buf.substr(0, kPageSize / 2));
+  EXPECT_EQ(ReadBytes(pid_, addr_ + kPageSize / 2, kPageSize / 2), std::string(kPageSize / 2, '\0'));
+}
+
+TEST_F(MMapFileTest, WriteSharedTruncatePartialPage) {
+  Truncate(kPageSize);
+  ASSERT_OK(Map(0, kPageSize, kRW, kMapShared));
+  const std::string contents(kPageSize, 'A');
+  WriteBytes(pid_, addr_, contents);
+  Truncate(kPageSize / 2);
+  EXPECT_EQ(ReadBytes(pid_, addr_, kPageSize / 2), contents.substr(0, kPageSize / 2));
+  EXPECT_EQ(ReadBytes(pid_, addr_ + kPageSize / 2, kPageSize / 2), std::string(kPageSize / 2, '\0'));
+}
+
+TEST_F(MMapFileTest, WritePrivate) {
+  ASSERT_OK(Map(0, kPageSize, kRW, kMapPrivate));
+  WriteBytes(pid_, addr_, kFileContents);
+  ASSERT_OK(Unmap());
+  EXPECT_EQ(Read(kFileContents.size()), std::string(kFileContents.size(), '\0'));
+}
+
+TEST_P(MMapFileParamTest, SigBusDeath) {
+  ASSERT_OK(Map(0, 2 * kPageSize, prot(), flags()));
+  // The file is half a page: the whole first page is accessible, nothing
+  // beyond it.
+  const uint64_t start = addr_ + kPageSize;
+  if (prot() & kProtWrite) {
+    EXPECT_FAULT(engine().Write(pid_, start, kFileContents), kBusError, start);
+  } else {
+    EXPECT_FAULT(ReadStatus(pid_, start, kPageSize), kBusError, start);
+  }
+}
+
+TEST_P(MMapFileParamTest, NoSigBusOnPagesBeforeEOF) {
+  ASSERT_OK(Map(0, 2 * kPageSize, prot(), flags()));
+  if (prot() & kProtWrite) {
+    EXPECT_OK(engine().Write(pid_, addr_, kFileContents));
+  } else {
+    EXPECT_OK(ReadStatus(pid_, addr_, kFileContents.size()));
+  }
+}
+
+TEST_P(MMapFileParamTest, NoSigBusOnPageContainingEOF) {
+  ASSERT_OK(Map(0, 2 * kPageSize, prot(), flags()));
+  // Past EOF, but in the page holding it (+1 for fencepost errors).
+  const uint64_t start = addr_ + kPageSize / 2 + 1;
+  if (prot() & kProtWrite) {
+    EXPECT_OK(engine().Write(pid_, start, kFileContents));
+  } else {
+    EXPECT_OK(ReadStatus(pid_, start, kFileContents.size()));
+  }
+}
+
+TEST_F(MMapFileTest, ReadingWritableSharedFilePageSucceeds) {
+  ASSERT_OK(Map(0, 2 * kPageSize, kRW, kMapShared));
+  EXPECT_OK(ReadStatus(pid_, addr_, kFileContents.size()));
+}
+
+TEST_F(MMapFileTest, Bug38498194) {
+  // More than one internal segment of a shared file mapping, written and
+  // read back through the file.
+  constexpr uint64_t kSize = 4 * 1024 * 1024;
+  Truncate(kSize);
+  ASSERT_OK(Map(0, kSize, kRW, kMapShared));
+  const std::string expect(kSize, 'a');
+  WriteBytes(pid_, addr_, expect);
+  ASSERT_OK(Unmap());
+  EXPECT_EQ(FileContents(path_), expect);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ReadWriteSharedPrivate, MMapFileParamTest,
+    ::testing::Combine(::testing::Values(kProtRead, kProtWrite, kProtRead | kProtWrite),
+                       ::testing::Values(kMapShared, kMapPrivate)),
+    [](const ::testing::TestParamInfo<std::tuple<uint32_t, uint32_t>>& info) {
+      const uint32_t prot = std::get<0>(info.param);
+      const std::string p = prot == kProtRead ? "READ" : prot == kProtWrite ? "WRITE" : "READ_WRITE";
+      return p + (std::get<1>(info.param) == kMapShared ? "_SHARED" : "_PRIVATE");
+    });
+
+using MMapDeathTest = MMapFileTest;
+
+TEST_F(MMapDeathTest, TruncateAfterCOWBreak) {
+  Truncate(kPageSize);
+  ASSERT_OK(Map(0, kPageSize, kRW, kMapPrivate));
+  Fill(addr_, kPageSize, 'a');  // copied for write
+  Truncate(0);  // invalidates the copied page
+  EXPECT_FAULT(ReadStatus(pid_, addr_, 1), kBusError, addr_);
+}
+
+using MMapNoFixtureTest = GvisorTest;
+
+TEST_F(MMapNoFixtureTest, Map32Bit) {
+  uint64_t addr = 0;
+  ASSERT_OK(MmapAnonStatus(kPageSize, kProtNone, kMapPrivate | kMap32Bit, &addr));
+  EXPECT_LT(addr, 1ull << 32);
+  EXPECT_LE(addr + kPageSize, 1ull << 32);
+}
+
+}  // namespace
+}  // namespace memserver::gvisor
