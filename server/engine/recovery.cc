@@ -72,6 +72,7 @@ Status Engine::Restore() {
   MEMSERVER_RETURN_IF_ERROR(ReportLostProcesses());
   uint64_t floor = 0;
   MEMSERVER_RETURN_IF_ERROR(ReserveIds(meta, state.max_id, &floor));
+  MEMSERVER_RETURN_IF_ERROR(state.ReleasePages(pager_.get()));
   {
     std::shared_lock<std::shared_mutex> l(processes_mu_);
     recovery_.processes = processes_.size();

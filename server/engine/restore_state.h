@@ -18,15 +18,23 @@ struct Engine::RestoreState {
   std::unordered_map<uint64_t, Page*> by_id;  // restored pages, one per id
   std::unordered_map<uint64_t, std::shared_ptr<MemoryObject>> shms;
   uint64_t max_id = 0;
+  // The page named `id`, with a reference for the caller. The state keeps
+  // a reference of its own on every page it restored (ReleasePages drops
+  // them): a journal record may unmap a page another record names again.
   Page* PageFor(Pager* pager, const PageRef& ref) {
     auto [it, fresh] = by_id.emplace(ref.id, nullptr);
     if (fresh) {
-      it->second = pager->RestorePage(ref.id, ref.zero);
+      it->second = pager->RestorePage(ref.id, ref.zero);  // the state's reference
       max_id = std::max(max_id, ref.id);
-    } else {
-      pager->Ref(it->second);
     }
+    pager->Ref(it->second);
     return it->second;
+  }
+  // End of the restore: pages nothing maps any more go (their keys retired).
+  Status ReleasePages(Pager* pager) {
+    ReleaseBatch batch;
+    for (auto& [id, page] : by_id) pager->Unref(page, &batch);
+    return pager->Flush(&batch);
   }
   std::shared_ptr<MemoryObject> ObjectFor(FileStore* files, const VmaRecord& r) {
     if (r.object_kind == ObjectKind::kFile) return files->ObjectByInode(static_cast<uint32_t>(r.object_id));

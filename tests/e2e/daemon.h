@@ -43,6 +43,8 @@ class Daemon {
   // Everything logged so far (by every daemon of this work_dir).
   std::string Log() const { return ReadWholeFile(log_path_); }
 
+  // Sends `signal` without waiting.
+  void Signal(int signal) { child_->Signal(signal); }
   // Sends `signal` and waits (bounded) for the exit: the exit status, 128 +
   // the signal for a kill, or nullopt when it did not exit in time.
   std::optional<int> Stop(int signal, std::chrono::milliseconds timeout = kDaemonStopTimeout);

@@ -146,6 +146,20 @@ TEST_F(SnapshotTest, MsyncOfSharedAnonymousMemoryIsSeenByEveryMapper) {
   EXPECT_EQ(ReadBytes(child, shm, 10), "one object");
 }
 
+TEST_F(SnapshotTest, JournalRecordsNamingOnePageTwiceReplayToThatPage) {
+  const Pid pid = NewProcess();
+  const uint64_t at = Map(pid, 2 * page());
+  const uint64_t other = Map(pid, page());
+  WritePattern(pid, 1, at, 2 * page());
+  ASSERT_OK(engine().Msync(pid, at, 2 * page(), kMsSync));
+  ASSERT_OK(engine().Mprotect(pid, other, page(), kProtRead));  // the layout changes: the next msync records again
+  ASSERT_OK(engine().Msync(pid, at, 2 * page(), kMsSync));       // the same pages, the same ids
+  Crash();
+  EXPECT_TRUE(CheckPattern(pid, 1, at, 2 * page()));
+  EXPECT_EQ(engine().recovery().journal_records, 2u);
+  ExpectInvariants();
+}
+
 TEST_F(SnapshotTest, ExitAfterTheSnapshotIsNotUndoneByACrash) {
   const Pid pid = NewProcess();
   const Pid other = NewProcess();
