@@ -31,6 +31,7 @@
 #include <rocksdb/listener.h>
 #include <rocksdb/sst_file_manager.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include "storage/backing_store.h"
 #include "storage/disk_guard.h"
@@ -91,10 +92,15 @@ class GuardListener final : public rocksdb::EventListener {
  public:
   explicit GuardListener(DiskGuard* guard) : guard_(guard) {}
   void OnBackgroundError(rocksdb::BackgroundErrorReason, rocksdb::Status* bg_error) override {
-    if (bg_error != nullptr && !bg_error->ok()) guard_->SetFull();
+    if (bg_error == nullptr || bg_error->ok()) return;
+    guard_->SetFull();
+    spdlog::warn("backing store: a background flush or compaction failed, writes stop until it recovers: {}",
+                 bg_error->ToString());
   }
   void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
-    if (info.new_bg_error.ok()) guard_->Recovered();
+    if (!info.new_bg_error.ok()) return;
+    guard_->Recovered();
+    spdlog::info("backing store: recovered from a background error; writes resume");
   }
 
  private:

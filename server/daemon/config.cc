@@ -26,6 +26,7 @@ struct RawValues {
   std::string max_io = "4MiB";
   std::string snapshot_interval = "60s";
   std::string disk_reserve = "64MiB";
+  std::string store_write_buffer = "64MiB";
   std::string log_format = "text";
 };
 
@@ -36,6 +37,21 @@ CLI::Validator ByteSizeValidator() {
         uint64_t bytes = 0;
         Status s = ParseByteSize(text, &bytes);
         return s.ok() ? std::string() : s.message();
+      },
+      "SIZE");
+}
+
+// A byte size in [min, max], named `what` in the message.
+CLI::Validator ByteSizeRangeValidator(const char* what, uint64_t min, uint64_t max) {
+  return CLI::Validator(
+      [what, min, max](std::string& text) {
+        uint64_t bytes = 0;
+        Status s = ParseByteSize(text, &bytes);
+        if (!s.ok()) return s.message();
+        if (bytes < min || bytes > max) {
+          return fmt::format("{} must be from {} to {} bytes (1MiB to 1GiB), got '{}'", what, min, max, text);
+        }
+        return std::string();
       },
       "SIZE");
 }
@@ -119,6 +135,11 @@ std::vector<std::pair<std::string, CLI::Option*>> AddOptions(CLI::App& app, Daem
       "free space kept on the data directory's filesystem: past it, writes fail with ENOSPC instead of "
       "letting RocksDB fill the disk (0: none)")
       ->check(ByteSizeValidator())
+      ->capture_default_str();
+  add("store-write-buffer", raw->store_write_buffer,
+      "RocksDB memtable size per column family; a full disk recovers once this much is free, so keep "
+      "--disk-reserve at least as large")
+      ->check(ByteSizeRangeValidator("the store's write buffer", 1ull << 20, 1ull << 30))
       ->capture_default_str();
   add("tls-cert", server.tls_cert_file, "PEM certificate chain of the server: TLS on the gRPC and metrics ports")
       ->type_name("FILE");
@@ -283,6 +304,7 @@ ParseOutcome ParseDaemonConfig(int argc, const char* const* argv, const GetEnv& 
   ParseByteSize(raw.memory, &config->server.engine.memory_bytes);
   ParseByteSize(raw.max_io, &config->server.engine.max_io_bytes);
   ParseByteSize(raw.disk_reserve, &config->server.disk_reserve_bytes);
+  ParseByteSize(raw.store_write_buffer, &config->server.store_write_buffer_bytes);
   config->server.engine.snapshot_interval_ms =
       raw.snapshot_interval == "0" ? 0 : ParseDurationMs(raw.snapshot_interval).value_or(0);
   ParseLogFormat(raw.log_format, &config->log_format);

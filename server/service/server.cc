@@ -168,6 +168,7 @@ Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* serv
   storage::RocksDbOptions store_options;
   store_options.path = options.data_dir;
   store_options.disk_reserve_bytes = options.disk_reserve_bytes;
+  store_options.write_buffer_bytes = options.store_write_buffer_bytes;
   std::unique_ptr<storage::BackingStore> store;
   Status st = storage::OpenRocksDbStore(store_options, &store);
   if (!st.ok()) {
@@ -332,7 +333,7 @@ Status Server::Shutdown(std::chrono::milliseconds grace) {
   if (engine_ != nullptr) {
     Status s = engine_->Checkpoint();
     if (!s.ok()) {
-      shutdown_status_ = Status(s.code(), "checkpoint at shutdown failed: " + s.message(),
+      shutdown_status_ = Status(s.code(), "the final snapshot at shutdown failed (the previous snapshot stays current): " + s.message(),
                                 s.errno_name().empty() ? nullptr : s.errno_name().c_str());
     }
   }

@@ -73,6 +73,10 @@ struct ServerOptions {
   // Free space kept on the data directory's filesystem for RocksDB (see
   // storage::RocksDbOptions::disk_reserve_bytes). Default: 64 MiB.
   uint64_t disk_reserve_bytes = 64ull << 20;
+  // RocksDB's memtable per column family (storage::RocksDbOptions::
+  // write_buffer_bytes). A full disk recovers once a memtable's worth of
+  // space is free: keep disk_reserve_bytes at least this. Default: 64 MiB.
+  uint64_t store_write_buffer_bytes = 64ull << 20;
   // The memory engine's options (frames, page size, policy, ...).
   EngineOptions engine;
   // PEM certificate chain and private key of the server: TLS on the gRPC

@@ -66,7 +66,8 @@ TEST_F(DaemonConfigTest, DefaultsWhenNothingIsGiven) {
   EXPECT_EQ(config_.server.engine.readahead_max_pages, 32u);
   EXPECT_EQ(config_.server.engine.snapshot_interval_ms, 60'000u);
   EXPECT_EQ(config_.server.disk_reserve_bytes, 64ull << 20);
-    EXPECT_EQ(effective_.size(), 25u);
+  EXPECT_EQ(config_.server.store_write_buffer_bytes, 64ull << 20);
+  EXPECT_EQ(effective_.size(), 26u);
   EXPECT_TRUE(config_.tenants_file.empty());
   EXPECT_TRUE(config_.server.tls_cert_file.empty());
   EXPECT_FALSE(config_.server.insecure);
@@ -87,6 +88,18 @@ TEST_F(DaemonConfigTest, SnapshotIntervalTakesADurationAndZeroTurnsItOff) {
   EXPECT_FALSE(bad.run);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("'soon' is not a duration"), std::string::npos) << bad.output;
+}
+
+TEST_F(DaemonConfigTest, StoreWriteBufferIsASizeFromOneMiBToOneGiB) {
+  ParseOutcome out = Parse({"--store-write-buffer", "4MiB"});
+  ASSERT_TRUE(out.run) << out.output;
+  EXPECT_EQ(config_.server.store_write_buffer_bytes, 4ull << 20);
+  for (const std::string& bad : {std::string("0"), std::string("512KiB"), std::string("2GiB")}) {
+    out = Parse({"--store-write-buffer", bad});
+    EXPECT_FALSE(out.run) << bad;
+    EXPECT_EQ(out.exit_code, 2) << bad;
+    EXPECT_NE(out.output.find("write buffer must be from"), std::string::npos) << bad << ": " << out.output;
+  }
 }
 
 TEST_F(DaemonConfigTest, EnvironmentVariableNamesFollowTheLongFlag) {
