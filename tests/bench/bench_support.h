@@ -112,13 +112,17 @@ class PageContent {
 class BenchEngine {
  public:
   explicit BenchEngine(const EngineOptions& options) {
-    Check(Engine::Open(options, OpenStore(dir_.path() + "/db"), &engine_), "Engine::Open");
+    std::unique_ptr<storage::BackingStore> store = OpenStore(dir_.path() + "/db");
+    store_ = store.get();
+    Check(Engine::Open(options, std::move(store), &engine_), "Engine::Open");
   }
   BenchEngine(const BenchEngine&) = delete;
   BenchEngine& operator=(const BenchEngine&) = delete;
 
   Engine& operator*() { return *engine_; }
   Engine* operator->() { return engine_.get(); }
+  // The engine's store (owned by the engine): its byte counters.
+  storage::BackingStore& store() { return *store_; }
 
   Pid NewProcess() {
     Pid pid = 0;
@@ -139,6 +143,7 @@ class BenchEngine {
  private:
   BenchDir dir_;                    // outlives the engine (declared first)
   std::unique_ptr<Engine> engine_;  // closes the store before dir_ goes
+  storage::BackingStore* store_ = nullptr;  // owned by engine_
 };
 
 inline void BenchEngine::Populate(Pid pid, uint64_t addr, uint64_t pages,

@@ -2,13 +2,16 @@
 // amount of resident data. Not a test (it prints numbers, asserts nothing
 // about time); run by hand:
 //
-//   build/tests/e2e/restart_timing [--data 1GiB] [--memory 2GiB] [--dir /tmp]
+//   build/tests/e2e/restart_timing [--data 1GiB] [--memory 2GiB] [--dir /tmp] [--crash]
 //
 // It starts the real memserverd (MEMSERVERD_PATH) on a fresh data directory,
 // writes --data of non-zero bytes into one process (4 MiB writes from 2
-// threads), then times: SIGTERM to exit (the checkpoint writes every dirty
-// page), start to serving (port file written), and reading everything back
-// (pages come back from RocksDB on fault), checking every byte.
+// threads), then times: SIGTERM to exit (the final snapshot writes every
+// dirty page), start to serving (port file written), and reading everything
+// back (pages come back from RocksDB on fault), checking every byte.
+// With --crash, the stop is a snapshot (the Snapshot RPC, as the periodic
+// one would take it) followed by SIGKILL: the restart recovers from that
+// snapshot after an unclean stop.
 #include <signal.h>
 #include <stdlib.h>
 
@@ -71,13 +74,16 @@ uint64_t ParseSize(const std::string& text) {
 
 int main(int argc, char** argv) {
   std::string data = "1GiB", memory = "2GiB", base = std::filesystem::temp_directory_path();
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool crash = false;
+  for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
-    if (flag == "--data") data = argv[i + 1];
-    else if (flag == "--memory") memory = argv[i + 1];
-    else if (flag == "--dir") base = argv[i + 1];
+    if (flag == "--crash") crash = true;
+    else if (flag == "--data" && i + 1 < argc) data = argv[++i];
+    else if (flag == "--memory" && i + 1 < argc) memory = argv[++i];
+    else if (flag == "--dir" && i + 1 < argc) base = argv[++i];
     else {
-      std::fprintf(stderr, "usage: restart_timing [--data 1GiB] [--memory 2GiB] [--dir DIR]\n");
+      std::fprintf(stderr,
+                   "usage: restart_timing [--data 1GiB] [--memory 2GiB] [--dir DIR] [--crash]\n");
       return 2;
     }
   }
@@ -111,14 +117,30 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(stats.swap_pages));
   }
 
-  start = Clock::now();
-  std::optional<int> status = daemon->Stop(SIGTERM);
-  std::printf("SIGTERM to exit:          %8.3f s (exit %d)\n", Seconds(start), status.value_or(-1));
+  std::optional<int> status;
+  if (crash) {
+    start = Clock::now();
+    const memserver::client::SnapshotInfo snap = memserver::client::Client(daemon->address()).Snapshot();
+    std::printf("snapshot:                 %8.3f s (%llu pages written, capture %.1f ms)\n",
+                Seconds(start), static_cast<unsigned long long>(snap.pages_written), snap.capture_ms);
+    status = daemon->Stop(SIGKILL);
+    std::printf("SIGKILL                   (status %d)\n", status.value_or(-1));
+  } else {
+    start = Clock::now();
+    status = daemon->Stop(SIGTERM);
+    std::printf("SIGTERM to exit:          %8.3f s (exit %d)\n", Seconds(start), status.value_or(-1));
+  }
 
   start = Clock::now();
   daemon = Daemon::Start(dir, flags, {}, &error);
   if (!daemon) return std::fprintf(stderr, "%s\n", error.c_str()), 1;
   std::printf("restart to serving:       %8.3f s\n", Seconds(start));
+  if (crash) {
+    const memserver::client::RecoveryReport r = memserver::client::Client(daemon->address()).GetRecovery();
+    std::printf("recovery:                 unclean=%d, generation %llu, %zu processes restored\n",
+                r.unclean ? 1 : 0, static_cast<unsigned long long>(r.snapshot_generation),
+                r.restored.size());
+  }
 
   std::atomic<uint64_t> bad{0};
   {
