@@ -19,6 +19,7 @@
 // shutdown failed.
 #include <absl/synchronization/mutex.h>
 #include <fmt/format.h>
+#include <grpc/grpc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -159,6 +160,12 @@ int main(int argc, char** argv) {
   // gRPC's absl::Mutex runs deadlock-cycle detection on every lock in
   // Debian's build of absl: 2-3% of a loaded server's CPU under perf.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // One reference on the gRPC library for the whole process, never given
+  // back: otherwise destroying the server at shutdown drops the last one,
+  // and grpc_shutdown joins executor threads that can sit in a poll for up
+  // to 10 s (seen: SIGTERM to exit 10 s instead of 15 ms, one stop in four).
+  // The process exits right after; its threads end with it.
+  grpc_init();
   // Block the shutdown signals before any thread starts, so every thread
   // (gRPC's, RocksDB's) inherits the mask and only sigwait below sees them.
   sigset_t shutdown_signals;

@@ -321,22 +321,26 @@ Status Server::Shutdown(std::chrono::milliseconds grace) {
     grpc_server_->Shutdown(std::chrono::system_clock::now());
     grpc_server_->Wait();
   }
-  grpc_server_.reset();
-  service_.reset();
-  health_.reset();
   // A scrape reads the engine: none may run from the checkpoint on.
   if (metrics_ != nullptr) metrics_->Stop();
   metrics_.reset();
   // No call is in flight and none can start: what Checkpoint requires. Also
   // after a failed Start: Open consumed the previous run's checkpoint, and
-  // writing it back keeps those processes for the next attempt.
+  // writing it back keeps those processes for the next attempt. Taken
+  // before the gRPC objects are destroyed: destroying the last one may wait
+  // for gRPC's executor threads (up to 10 s in a poll), and the final
+  // snapshot must not wait for that.
   if (engine_ != nullptr) {
     Status s = engine_->Checkpoint();
     if (!s.ok()) {
-      shutdown_status_ = Status(s.code(), "the final snapshot at shutdown failed (the previous snapshot stays current): " + s.message(),
-                                s.errno_name().empty() ? nullptr : s.errno_name().c_str());
+      shutdown_status_ = Status(
+          s.code(), "the final snapshot at shutdown failed (the previous snapshot stays current): " + s.message(),
+          s.errno_name().empty() ? nullptr : s.errno_name().c_str());
     }
   }
+  grpc_server_.reset();
+  service_.reset();
+  health_.reset();
   engine_.reset();  // closes RocksDB
   shut_down_ = true;
   shutdown_cv_.notify_all();

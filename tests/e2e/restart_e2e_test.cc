@@ -17,6 +17,8 @@
 
 #include <filesystem>
 #include <map>
+#include <thread>
+#include <vector>
 
 #include "client/lib/client.h"
 #include "tests/e2e/daemon.h"
@@ -93,10 +95,10 @@ std::string ReadRange(Client& c, uint64_t pid, uint64_t addr, uint64_t length) {
 
 class RestartE2eTest : public ::testing::Test {
  protected:
-  void StartDaemon() {
+  void StartDaemon(const std::string& memory = "256KiB") {
     std::string error;
     daemon_ = Daemon::Start(dir_.path(),
-                            {"--data-dir", dir_.path() + "/data", "--memory", "256KiB",
+                            {"--data-dir", dir_.path() + "/data", "--memory", memory,
                              "--metrics-listen", ""},
                             {}, &error);
     ASSERT_NE(daemon_, nullptr) << error;
@@ -254,6 +256,44 @@ TEST_F(RestartE2eTest, SigkillRestartKeepsSyncedFilesAndNamesLostProcesses) {
   const std::string second = daemon_->Log().substr(log.size());
   EXPECT_EQ(second.find("without a final snapshot"), std::string::npos) << second;
   EXPECT_NE(second.find("restored 1 processes"), std::string::npos) << second;
+  ASSERT_NO_FATAL_FAILURE(StopDaemon(SIGTERM, 0));
+}
+
+// Destroying the gRPC server at shutdown used to drop the process's last
+// reference on the gRPC library, and grpc_shutdown then joined an executor
+// thread sitting in a poll of up to 10 s: about one stop in four, after
+// traffic from two client threads, took 10 s instead of milliseconds (and
+// the final snapshot waited behind it). Twelve stops after such traffic
+// must each exit within 5 s, half of that poll.
+TEST_F(RestartE2eTest, SigtermAfterTrafficExitsWithoutWaitingForGrpcsPoll) {
+  constexpr int kStops = 12;
+  constexpr uint64_t kBytes = 32 << 20, kIo = 4 << 20;
+  uint64_t pid = 0, addr = 0;
+  const std::string bytes = Pattern(7, kBytes);
+  for (int i = 0; i < kStops; ++i) {
+    SCOPED_TRACE(fmt::format("stop {}", i));
+    ASSERT_NO_FATAL_FAILURE(StartDaemon("64MiB"));
+    if (i == 0) {
+      pid = client_->CreateProcess("stops").Release();
+      addr = client_->Mmap(pid, 0, kBytes, kRw);
+    }
+    std::vector<std::thread> threads;
+    for (uint64_t t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        for (uint64_t at = t * kIo; at < kBytes; at += 2 * kIo) {
+          client_->Write(pid, addr + at, std::string_view(bytes).substr(at, kIo));
+          client_->Read(pid, addr + at, kIo);
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    client_.reset();
+    std::optional<int> status = daemon_->Stop(SIGTERM, std::chrono::seconds(5));
+    ASSERT_TRUE(status.has_value()) << "SIGTERM to exit took over 5 s\n" << daemon_->Log();
+    ASSERT_EQ(*status, 0) << daemon_->Log();
+  }
+  ASSERT_NO_FATAL_FAILURE(StartDaemon("64MiB"));
+  EXPECT_TRUE(SameBytes(ReadRange(*client_, pid, addr, kBytes), bytes));
   ASSERT_NO_FATAL_FAILURE(StopDaemon(SIGTERM, 0));
 }
 
