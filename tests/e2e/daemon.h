@@ -43,6 +43,9 @@ class Daemon {
   // Everything logged so far (by every daemon of this work_dir).
   std::string Log() const { return ReadWholeFile(log_path_); }
 
+  // True until the daemon has exited (a zombie counts as exited: it is
+  // reaped here, so a crash is seen at once).
+  bool Running() { return !child_->WaitExit(std::chrono::milliseconds(0)).has_value(); }
   // Sends `signal` without waiting.
   void Signal(int signal) { child_->Signal(signal); }
   // Sends `signal` and waits (bounded) for the exit: the exit status, 128 +

@@ -6,6 +6,8 @@
 // file; mutual TLS refuses a client without a certificate; a non-loopback
 // address without TLS and tenants is refused.
 #include <fmt/format.h>
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
@@ -21,6 +23,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -666,6 +669,70 @@ TEST_F(TenantsE2eTest, IdleClientConnectionsDoNotDelaySigterm) {
   std::printf("[ figures  ] SIGTERM to exit with two idle client connections: %lld ms\n",
               static_cast<long long>(took.count()));
   close(raw);
+}
+
+// Every unary RPC of memserver.v1.Memory, found in the service's descriptor
+// (so that an RPC added later is covered without editing this test), refuses
+// a call without a token and one with a bad token. Each gets an empty
+// request, valid for every proto3 message.
+TEST_F(TenantsE2eTest, EveryUnaryRpcOfTheServiceRefusesACallWithoutAValidToken) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(v1::Memory::service_full_name());
+  ASSERT_NE(service, nullptr);
+  int unary = 0;
+  for (const std::string& who : {std::string(), std::string("not-a-token")}) {
+    grpc::GenericStub stub(client::OpenChannel(daemon_->address(), As(who), grpc::ChannelArguments()));
+    for (int i = 0; i < service->method_count(); ++i) {
+      const google::protobuf::MethodDescriptor* method = service->method(i);
+      if (method->client_streaming() || method->server_streaming()) {
+        EXPECT_EQ(method->name(), "AccessStream") << "a streaming RPC this test does not cover";
+        continue;
+      }
+      ++unary;
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      grpc::Slice empty("", 0);
+      grpc::ByteBuffer request(&empty, 1), response;
+      std::promise<grpc::Status> done;
+      stub.UnaryCall(&context, "/" + service->full_name() + "/" + method->name(), grpc::StubOptions(), &request,
+                     &response, [&done](grpc::Status status) { done.set_value(std::move(status)); });
+      const grpc::Status status = done.get_future().get();
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << method->name() << " with token '" << who << "': " << status.error_message();
+    }
+  }
+  EXPECT_EQ(unary, 2 * (service->method_count() - 1));
+}
+
+// A snapshot is work over every tenant's memory: an admin's call. The
+// recovery report shows a tenant only its own processes.
+TEST_F(TenantsE2eTest, SnapshotIsAnAdminsCallAndRecoveryShowsEachTenantItsOwnProcesses) {
+  auto alice = Stub("alice");
+  const uint64_t pid = CreateProcess(*alice);
+  Outcome o = Call(*alice, &v1::Memory::Stub::Snapshot, v1::SnapshotRequest());
+  EXPECT_EQ(o.code, grpc::StatusCode::PERMISSION_DENIED) << o.message;
+  EXPECT_NE(o.message.find("only an admin tenant may take a snapshot"), std::string::npos) << o.message;
+  v1::SnapshotResponse snapshot;
+  o = Call(*Stub("ops"), &v1::Memory::Stub::Snapshot, v1::SnapshotRequest(), &snapshot);
+  ASSERT_EQ(o.code, grpc::StatusCode::OK) << o.message;
+  EXPECT_GE(snapshot.processes(), 1u);
+
+  ASSERT_EQ(daemon_->Stop(SIGKILL), 128 + SIGKILL);
+  std::string error;
+  daemon_ = Daemon::Start(dir_.path(), ServerFlags(), {}, &error);
+  ASSERT_NE(daemon_, nullptr) << error;
+  auto restored_pids = [&](const std::string& tenant) {
+    v1::RecoveryReport report;
+    Outcome got = Call(*Stub(tenant), &v1::Memory::Stub::GetRecovery, v1::GetRecoveryRequest(), &report);
+    EXPECT_EQ(got.code, grpc::StatusCode::OK) << tenant << ": " << got.message;
+    EXPECT_TRUE(report.unclean()) << tenant;
+    std::vector<uint64_t> pids;
+    for (const v1::RecoveredProcess& p : report.restored()) pids.push_back(p.pid());
+    return pids;
+  };
+  EXPECT_EQ(restored_pids("alice"), std::vector<uint64_t>{pid});
+  EXPECT_EQ(restored_pids("ops"), std::vector<uint64_t>{pid});
+  EXPECT_TRUE(restored_pids("bob").empty()) << "bob sees alice's process";
 }
 
 }  // namespace

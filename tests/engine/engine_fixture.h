@@ -22,6 +22,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -111,8 +112,7 @@ class EngineFixture : public ::testing::Test {
     const std::string from = dir_ + "/db" + std::to_string(dbs_);
     const std::string to = dir_ + "/db" + std::to_string(++dbs_);
     std::error_code ec;
-    std::filesystem::copy(from, to, std::filesystem::copy_options::recursive, ec);
-    if (ec) return Status::Internal("copying the store: " + ec.message());
+    MEMSERVER_RETURN_IF_ERROR(CopyLiveStore(from, to));
     std::filesystem::remove(to + "/LOCK", ec);
     engine_.reset();
     faulty_ = nullptr;
@@ -128,6 +128,31 @@ class EngineFixture : public ::testing::Test {
       store = std::move(wrapper);
     }
     return Engine::Open(options, std::move(store), &engine_);
+  }
+
+  // Copies the open store's directory as a crash would leave it. RocksDB's
+  // background jobs delete obsolete files meanwhile, so CURRENT is copied
+  // first (it names the MANIFEST, which names the live files: what the copy
+  // needs), and a copy that meets a vanished file starts again.
+  static Status CopyLiveStore(const std::string& from, const std::string& to) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      fs::remove_all(to, ec);
+      fs::create_directories(to, ec);
+      if (ec) return Status::Internal("copying the store: " + ec.message());
+      fs::copy_file(fs::path(from) / "CURRENT", fs::path(to) / "CURRENT", ec);
+      bool vanished = ec == std::errc::no_such_file_or_directory;
+      if (ec && !vanished) return Status::Internal("copying the store: " + ec.message());
+      for (fs::directory_iterator it(from, ec), end; !vanished && !ec && it != end; it.increment(ec)) {
+        if (it->path().filename() == "CURRENT") continue;
+        fs::copy(it->path(), fs::path(to) / it->path().filename(), fs::copy_options::recursive, ec);
+        if (ec == std::errc::no_such_file_or_directory) vanished = true, ec.clear();
+      }
+      if (ec) return Status::Internal("copying the store: " + ec.message());
+      if (!vanished) return Status::OK();
+    }
+    return Status::Internal("copying the store: files kept vanishing during 100 copies");
   }
 
   // Opens with Options(frames, page_size); a failure fails the test.
