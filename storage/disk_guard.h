@@ -1,10 +1,12 @@
 // DiskGuard: keeps RocksDB from ever meeting a full disk on the writes the
 // engine issues, and notices when space comes back.
 //
-// Why: RocksDB 7.8 (Debian 12) may abort the whole process on an assertion
-// when a write-ahead-log append follows an earlier failed one (seen here on a
-// full filesystem: "writable_file_writer.h: Assertion
-// `sync_without_flush_called_' failed"; fixed upstream in 9.x). So the store
+// Why: RocksDB 7.8 (Debian 12, built with assertions on) aborts the whole
+// process when a file writer that saw a failed write is used again
+// ("writable_file_writer.h: Assertion `sync_without_flush_called_' failed").
+// Its info LOG was the writer seen doing that on a full disk; it no longer
+// goes to a file (rocksdb_logger.h). A write-ahead-log append after a failed
+// one would do the same, and a full disk makes flushes fail. So the store
 // (1) refuses, itself, writes that add data while the filesystem's free
 // space is below a reserve, (2) after any write reports no space, refuses
 // every write until RocksDB has resumed, and (3) serializes its WAL writes,

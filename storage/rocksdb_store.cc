@@ -36,6 +36,7 @@
 #include "storage/backing_store.h"
 #include "storage/disk_guard.h"
 #include "storage/rocksdb_errors.h"
+#include "storage/rocksdb_logger.h"
 
 namespace memserver::storage {
 namespace {
@@ -156,6 +157,9 @@ class RocksDbStore final : public BackingStore {
     db_options.sst_file_manager.reset(rocksdb::NewSstFileManager(rocksdb::Env::Default()));
     db_options.listeners.push_back(std::make_shared<GuardListener>(guard_.get()));
     db_options.create_missing_column_families = true;
+    // No LOG file: RocksDB's info log goes to the server's log, where a full
+    // disk cannot make a log line abort the server (rocksdb_logger.h).
+    db_options.info_log = NewSpdlogRocksDbLogger();
     // Flushes and compactions share two background threads: the target
     // machine has two cores, and the engine's own threads need them too.
     db_options.max_background_jobs = 2;
