@@ -57,7 +57,8 @@ GlobalStats FromProto(const v1::GlobalStats& g) {
   for (const v1::TenantStats& t : g.tenants()) {
     s.tenants.push_back(GlobalStats::Tenant{t.name(), t.admin(), t.processes(), t.max_processes(), t.file_bytes(),
                                             t.max_files(), t.files(), t.max_file_count(), t.locked_bytes(),
-                                            t.max_locked(), t.streams(), t.max_streams(), t.calls(), t.max_calls()});
+                                            t.max_locked(), t.streams(), t.max_streams(), t.calls(), t.max_calls(),
+                                            t.resident_bytes(), t.max_resident(), t.swap_bytes(), t.max_swap()});
   }
   s.page_size = g.page_size();
   s.frames_total = g.frames_total();

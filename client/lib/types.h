@@ -173,6 +173,8 @@ struct GlobalStats {
     uint64_t locked_bytes = 0, max_locked = 0;
     uint64_t streams = 0, max_streams = 0;
     uint64_t calls = 0, max_calls = 0;
+    uint64_t resident_bytes = 0, max_resident = 0;  // frames its faults hold
+    uint64_t swap_bytes = 0, max_swap = 0;          // its pages in swap
   };
   std::vector<Tenant> tenants;
 };

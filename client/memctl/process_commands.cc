@@ -209,12 +209,13 @@ void AddTenants(CLI::App& app, CommandTable& table) {
   auto* cmd = app.add_subcommand(
       "tenants", "Show each tenant's use and quotas (your own; an admin sees every tenant)");
   table.Add(cmd, [](Context& ctx) {
-    Table t({"TENANT", "ADMIN", "PROCS", "FILES", "FILE BYTES", "LOCKED", "STREAMS", "CALLS"},
-            {false, false, true, true, true, true, true, true});
+    Table t({"TENANT", "ADMIN", "PROCS", "FILES", "FILE BYTES", "LOCKED", "RESIDENT", "SWAP", "STREAMS", "CALLS"},
+            {false, false, true, true, true, true, true, true, true, true});
     for (const auto& x : ctx.client().GetGlobalStats().tenants) {
       t.AddRow({Printable(x.name, 64), x.admin ? "yes" : "", Quota(x.processes, x.max_processes, false),
                 Quota(x.files, x.max_file_count, false), Quota(x.file_bytes, x.max_files, true),
-                Quota(x.locked_bytes, x.max_locked, true), Quota(x.streams, x.max_streams, false),
+                Quota(x.locked_bytes, x.max_locked, true), Quota(x.resident_bytes, x.max_resident, true),
+                Quota(x.swap_bytes, x.max_swap, true), Quota(x.streams, x.max_streams, false),
                 Quota(x.calls, x.max_calls, false)});
     }
     ctx.out() << t.ToString();

@@ -60,13 +60,14 @@ Status ParseTenant(const std::string& name, const toml::table& t, const std::str
       MEMSERVER_RETURN_IF_ERROR(Count(value, where, &spec->max_streams));
     } else if (key == "max_calls") {
       MEMSERVER_RETURN_IF_ERROR(Count(value, where, &spec->max_calls));
-    } else if (key == "max_resident" || key == "max_swap") {
-      return Status::InvalidArgument(where + ": this quota is not supported yet (tenants' resident and swap "
-                                             "quotas come with the pager's per-tenant reclaim); remove it");
+    } else if (key == "max_resident") {
+      MEMSERVER_RETURN_IF_ERROR(Bytes(value, where, &spec->quota.max_resident_bytes));
+    } else if (key == "max_swap") {
+      MEMSERVER_RETURN_IF_ERROR(Bytes(value, where, &spec->quota.max_swap_bytes));
     } else {
       return Status::InvalidArgument(
           where + ": unknown key (known: token_sha256, admin, max_processes, max_files, max_file_count, "
-                  "max_locked, max_streams, max_calls)");
+                  "max_locked, max_resident, max_swap, max_streams, max_calls)");
     }
   }
   if (!has_token) return Status::InvalidArgument(fmt::format("{}: tenants.{} has no token_sha256", origin, name));

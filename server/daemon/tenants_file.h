@@ -6,6 +6,8 @@
 //   max_files = "1GiB"          # bytes of file content           (EDQUOT)
 //   max_file_count = 10000      # files                           (EDQUOT)
 //   max_locked = "64MiB"        # bytes of mlocked mappings       (ENOMEM)
+//   max_resident = "512MiB"     # bytes of frames its faults hold (own pages reclaimed first)
+//   max_swap = "2GiB"           # bytes of its pages in swap      (EDQUOT when nothing can go)
 //   max_streams = 16            # AccessStreams open at once      (EAGAIN)
 //   max_calls = 256             # unary calls in flight at once   (EAGAIN)
 //
@@ -18,8 +20,6 @@
 // string with a unit ("64MiB"); a quota left out is unlimited. An unknown
 // key, a duplicate token, a bad name or value is an error naming the tenant
 // and the key (the server refuses to start, or a reload keeps the old table).
-// max_resident and max_swap are not supported yet: they are refused as
-// unknown keys, with a message saying so.
 #pragma once
 
 #include <memory>

@@ -88,7 +88,7 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
   MEMSERVER_RETURN_IF_ERROR(
       NewReplacementPolicy(options.policy, static_cast<uint32_t>(options.memory_bytes / options.page_size), &policy));
   std::unique_ptr<Engine> e(new Engine(options, std::move(store)));
-  e->pager_ = std::make_unique<Pager>(options, e->store_.get(), std::move(policy));
+  e->pager_ = std::make_unique<Pager>(options, e->store_.get(), std::move(policy), &e->ledger_);
   MEMSERVER_RETURN_IF_ERROR(FileStore::Open(e->store_.get(), e->pager_.get(), &e->ledger_, &e->files_));
   e->files_->SetMaxFiles(options.max_files);
   // truncate(2) discards private copies of the pages it cuts, in every
@@ -201,7 +201,7 @@ std::vector<std::shared_ptr<Process>> Engine::ProcessList() const {
 
 std::shared_ptr<Process> Engine::NewProcess(Pid pid, Pid parent, const std::string& name, const std::string& owner) {
   auto p = std::make_shared<Process>(pid, parent, name, options_, pager_.get(), owner);
-  p->mm().SetLockAccount(ledger_.Account(owner));
+  p->mm().SetAccount(ledger_.Account(owner));
   return p;
 }
 

@@ -91,6 +91,13 @@ struct EngineOptions {
   // memory that was not msync'd, and on this project's 2-core machine a
   // snapshot writes only what changed (see README's numbers).
   uint64_t snapshot_interval_ms = 60'000;
+
+  // Charges every frame and swap entry to the tenant whose process faulted
+  // it in (server/engine/tenant_ledger.h), which the tenants' max_resident
+  // and max_swap quotas need. Costs 2 bytes a frame (a frame's owner slot),
+  // so it is off unless tenants are configured: memserverd sets it with
+  // --tenants. Default: false.
+  bool account_tenant_memory = false;
 };
 
 }  // namespace memserver

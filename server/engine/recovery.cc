@@ -160,7 +160,7 @@ Status Engine::RestoreSnapshot(RestoreState* state, records::SnapshotMeta* meta)
     // Its owner's account is charged the locks Import takes again.
     auto p = NewProcess(pid, r.parent, r.name, r.owner);
     Status st = p->mm().Import(
-        r.mm, pages[pid], [&](const PageRef& ref) { return state->PageFor(pager_.get(), ref); },
+        r.mm, pages[pid], [&](const PageRef& ref) { return state->PageFor(pager_.get(), ref, p->mm().charge_slot()); },
         [&](const VmaRecord& v) { return state->ObjectFor(files_.get(), v); }, &recovery_.dropped);
     if (st.ok() && !p->heap().Import(r.heap)) st = Status(StatusCode::kDataLoss, "its heap record is corrupt", "EIO");
     if (!st.ok()) {
@@ -244,7 +244,8 @@ Status Engine::ReplayJournal(RestoreState* state, uint64_t after) {
       pager_->SetObjectIdFloor(r.object_id + 1);
     }
     Status st = p->mm().ReplaceRange(
-        r.start, r.end, r.vmas, r.pages, [&](const PageRef& ref) { return state->PageFor(pager_.get(), ref); },
+        r.start, r.end, r.vmas, r.pages,
+        [&](const PageRef& ref) { return state->PageFor(pager_.get(), ref, p->mm().charge_slot()); },
         [&](const VmaRecord& v) { return state->ObjectFor(files_.get(), v); }, &recovery_.dropped);
     if (!st.ok()) {
       recovery_.dropped.push_back(fmt::format("msync record {} of process {}: {}", seq, r.pid, st.message()));

@@ -21,10 +21,11 @@ struct Engine::RestoreState {
   // The page named `id`, with a reference for the caller. The state keeps
   // a reference of its own on every page it restored (ReleasePages drops
   // them): a journal record may unmap a page another record names again.
-  Page* PageFor(Pager* pager, const PageRef& ref) {
+  // A page restored first for a process is charged to its account's slot.
+  Page* PageFor(Pager* pager, const PageRef& ref, uint16_t charge_slot = 0) {
     auto [it, fresh] = by_id.emplace(ref.id, nullptr);
     if (fresh) {
-      it->second = pager->RestorePage(ref.id, ref.zero);  // the state's reference
+      it->second = pager->RestorePage(ref.id, ref.zero, charge_slot);  // the state's reference
       max_id = std::max(max_id, ref.id);
     }
     pager->Ref(it->second);

@@ -13,7 +13,9 @@ const char* UnitOf(TenantResource r) {
     case TenantResource::kProcesses: return "processes";
     case TenantResource::kFiles: return "files";
     case TenantResource::kFileBytes:
-    case TenantResource::kLockedBytes: return "bytes";
+    case TenantResource::kLockedBytes:
+    case TenantResource::kResidentBytes:
+    case TenantResource::kSwapBytes: return "bytes";
   }
   return "";
 }
@@ -22,14 +24,16 @@ const char* ErrnoOf(TenantResource r) {
   switch (r) {
     case TenantResource::kProcesses: return "EAGAIN";  // fork(2) over RLIMIT_NPROC
     case TenantResource::kFileBytes:
-    case TenantResource::kFiles: return "EDQUOT";
+    case TenantResource::kFiles:
+    case TenantResource::kResidentBytes:
+    case TenantResource::kSwapBytes: return "EDQUOT";
     case TenantResource::kLockedBytes: return "ENOMEM";  // mlock(2) over RLIMIT_MEMLOCK
   }
   return "";
 }
 
 std::array<uint64_t, kTenantResourceCount> Limits(const TenantQuota& q) {
-  return {q.max_processes, q.max_file_bytes, q.max_files, q.max_locked_bytes};
+  return {q.max_processes, q.max_file_bytes, q.max_files, q.max_locked_bytes, q.max_resident_bytes, q.max_swap_bytes};
 }
 
 }  // namespace
@@ -52,11 +56,13 @@ const char* TenantQuotaName(TenantResource resource) {
     case TenantResource::kFileBytes: return "max_files";
     case TenantResource::kFiles: return "max_file_count";
     case TenantResource::kLockedBytes: return "max_locked";
+    case TenantResource::kResidentBytes: return "max_resident";
+    case TenantResource::kSwapBytes: return "max_swap";
   }
   return "";
 }
 
-TenantAccount::TenantAccount(std::string owner) : owner_(std::move(owner)) {
+TenantAccount::TenantAccount(std::string owner, uint16_t slot) : owner_(std::move(owner)), slot_(slot) {
   for (auto& l : limit_) l.store(kUnlimited, std::memory_order_relaxed);
 }
 
@@ -103,10 +109,13 @@ TenantAccount* TenantLedger::Account(const std::string& owner) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = accounts_.find(owner);
   if (it != accounts_.end()) return it->second.get();
-  auto account = std::make_unique<TenantAccount>(owner);
+  const uint16_t slot = next_slot_ < kMemorySlots ? next_slot_++ : 0;
+  auto account = std::make_unique<TenantAccount>(owner, slot);
   auto q = quotas_.find(owner);
   if (q != quotas_.end()) account->SetQuota(q->second);
-  return accounts_.emplace(owner, std::move(account)).first->second.get();
+  TenantAccount* raw = accounts_.emplace(owner, std::move(account)).first->second.get();
+  if (slot != 0) by_slot_[slot].store(raw, std::memory_order_release);
+  return raw;
 }
 
 void TenantLedger::SetQuotas(const std::map<std::string, TenantQuota>& quotas) {

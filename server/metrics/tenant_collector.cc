@@ -41,6 +41,8 @@ class TenantCollector final : public prometheus::Collectable {
     MetricFamily files = Gauge("memserver_tenant_files", "Files in the tenant's namespace");
     MetricFamily bytes = Gauge("memserver_tenant_file_bytes", "Bytes of the tenant's files (their sizes)");
     MetricFamily locked = Gauge("memserver_tenant_locked_bytes", "Bytes of the tenant's locked mappings");
+    MetricFamily resident = Gauge("memserver_tenant_resident_bytes", "Bytes of frames the tenant's faults hold");
+    MetricFamily swap = Gauge("memserver_tenant_swap_bytes", "Bytes of the tenant's pages held in swap");
     MetricFamily streams = Gauge("memserver_tenant_streams", "AccessStreams the tenant has open");
     MetricFamily calls = Gauge("memserver_tenant_calls_in_flight", "Unary calls of the tenant in flight");
     MetricFamily quota = Gauge("memserver_tenant_quota", "The tenant's quotas that are set (tenants file)");
@@ -54,8 +56,11 @@ class TenantCollector final : public prometheus::Collectable {
       Add(&files, {{"tenant", u.owner}}, used(TenantResource::kFiles));
       Add(&bytes, {{"tenant", u.owner}}, used(TenantResource::kFileBytes));
       Add(&locked, {{"tenant", u.owner}}, used(TenantResource::kLockedBytes));
+      Add(&resident, {{"tenant", u.owner}}, used(TenantResource::kResidentBytes));
+      Add(&swap, {{"tenant", u.owner}}, used(TenantResource::kSwapBytes));
       for (TenantResource r : {TenantResource::kProcesses, TenantResource::kFileBytes, TenantResource::kFiles,
-                               TenantResource::kLockedBytes}) {
+                               TenantResource::kLockedBytes, TenantResource::kResidentBytes,
+                               TenantResource::kSwapBytes}) {
         quota_sample(u.owner, TenantQuotaName(r), u.limit[static_cast<int>(r)]);
       }
     }
@@ -68,7 +73,7 @@ class TenantCollector final : public prometheus::Collectable {
         quota_sample(tenant, "max_calls", open.max_calls);
       }
     }
-    return {processes, files, bytes, locked, streams, calls, quota};
+    return {processes, files, bytes, locked, resident, swap, streams, calls, quota};
   }
 
  private:

@@ -24,6 +24,8 @@ void AddTenantStats(const Engine& engine, const CallLimiter& limiter, const Call
       t.set_max_files(kUnlimited);
       t.set_max_file_count(kUnlimited);
       t.set_max_locked(kUnlimited);
+      t.set_max_resident(kUnlimited);
+      t.set_max_swap(kUnlimited);
       t.set_max_streams(kUnlimited);
       t.set_max_calls(kUnlimited);
     }
@@ -39,6 +41,8 @@ void AddTenantStats(const Engine& engine, const CallLimiter& limiter, const Call
         t->set_max_files(spec.quota.max_file_bytes);
         t->set_max_file_count(spec.quota.max_files);
         t->set_max_locked(spec.quota.max_locked_bytes);
+        t->set_max_resident(spec.quota.max_resident_bytes);
+        t->set_max_swap(spec.quota.max_swap_bytes);
       }
     }
   }
@@ -49,6 +53,8 @@ void AddTenantStats(const Engine& engine, const CallLimiter& limiter, const Call
       t->set_file_bytes(u.used[static_cast<int>(TenantResource::kFileBytes)]);
       t->set_files(u.used[static_cast<int>(TenantResource::kFiles)]);
       t->set_locked_bytes(u.used[static_cast<int>(TenantResource::kLockedBytes)]);
+      t->set_resident_bytes(u.used[static_cast<int>(TenantResource::kResidentBytes)]);
+      t->set_swap_bytes(u.used[static_cast<int>(TenantResource::kSwapBytes)]);
     }
   }
   for (const auto& [name, open] : limiter.TenantCounts()) {

@@ -177,7 +177,9 @@ Status Server::Start(const ServerOptions& options, std::unique_ptr<Server>* serv
                               st.message()),
                   st.errno_name().empty() ? nullptr : st.errno_name().c_str());
   }
-  MEMSERVER_RETURN_IF_ERROR(Engine::Open(options.engine, std::move(store), &s->engine_));
+  // Tenants' max_resident and max_swap need every frame's owner.
+  if (options.tenants != nullptr) s->options_.engine.account_tenant_memory = true;
+  MEMSERVER_RETURN_IF_ERROR(Engine::Open(s->options_.engine, std::move(store), &s->engine_));
   s->auth_ = std::make_unique<Authenticator>();
   s->auth_->SetTenants(options.tenants);
   if (options.tenants != nullptr) s->engine_->SetTenantQuotas(options.tenants->EngineQuotas());

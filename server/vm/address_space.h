@@ -99,11 +99,14 @@ class AddressSpace {
   };
   // Adds the piece's record to batch->wb (its value kept in batch->values).
   using SyncCommitter = std::function<Status(const SyncedPiece&, Pager::SyncBatch*)>;
-  // The owner's account that locked bytes are charged to (its max_locked
-  // quota), besides the server-wide mlock cap; null: none. Borrowed (the
-  // engine's ledger outlives every process). Set before the first call
-  // that can lock memory, once.
-  void SetLockAccount(TenantAccount* account) { lock_account_ = account; }
+  // The owner's account: locked bytes are charged to it (its max_locked
+  // quota, besides the server-wide mlock cap), and so are the frames and
+  // swap copies its faults make (its memory slot); null: none. Borrowed
+  // (the engine's ledger outlives every process). Set before the first
+  // access, once.
+  void SetAccount(TenantAccount* account);
+  // The memory slot its faults charge (FaultCounters::charge_slot).
+  uint16_t charge_slot() const { return faults_.charge_slot; }
 
   // `file` is the object to map when args.flags lacks kMapAnonymous.
   // MAP_POPULATE is best effort, as Linux: it stops at the frame pool's
@@ -323,7 +326,7 @@ class AddressSpace {
   uint64_t brk_ = 0;           // GUARDED_BY(mm_lock_)
   uint64_t locked_bytes_ = 0;  // GUARDED_BY(mm_lock_): bytes of kVmLocked mappings
   bool lock_future_ = false;   // GUARDED_BY(mm_lock_): mlockall(MCL_FUTURE)
-  TenantAccount* lock_account_ = nullptr;  // see SetLockAccount
+  TenantAccount* lock_account_ = nullptr;  // see SetAccount
   FaultCounters faults_;
   std::atomic<bool> changed_{true};  // a fresh address space is new to every snapshot
   // The layout's version, and the version the durable state (the committed

@@ -9,6 +9,11 @@
 
 namespace memserver {
 
+void AddressSpace::SetAccount(TenantAccount* account) {
+  lock_account_ = account;
+  faults_.charge_slot = account != nullptr ? account->slot() : 0;
+}
+
 bool AddressSpace::ReserveLockBudget(uint64_t pages, Status* why) {
   const uint64_t bytes = pages << page_shift_;
   if (lock_account_ != nullptr) {

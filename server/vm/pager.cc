@@ -16,13 +16,15 @@
 namespace memserver {
 
 Pager::Pager(const EngineOptions& options, storage::BackingStore* store,
-             std::unique_ptr<ReplacementPolicy> policy)
+             std::unique_ptr<ReplacementPolicy> policy, const TenantLedger* ledger)
     : options_(options),
       store_(store),
       frames_(static_cast<uint32_t>(options.memory_bytes / options.page_size), options.page_size),
       policy_(std::move(policy)),
       miss_observer_(dynamic_cast<MissObserver*>(policy_.get())),
       owner_(new std::atomic<uint32_t>[frames_.capacity()]),
+      ledger_(options.account_tenant_memory ? ledger : nullptr),
+      frame_slot_(ledger_ == nullptr ? nullptr : new std::atomic<uint16_t>[frames_.capacity()]),
       pins_(new std::atomic<uint8_t>[frames_.capacity()]),
       lock_budget_(static_cast<uint64_t>(frames_.capacity()) * options.max_locked_percent / 100),
       reclaim_low_(static_cast<uint32_t>(static_cast<uint64_t>(frames_.capacity()) * options.reclaim_low_percent / 100)),
@@ -31,6 +33,7 @@ Pager::Pager(const EngineOptions& options, storage::BackingStore* store,
   for (uint32_t i = 0; i < frames_.capacity(); ++i) {
     owner_[i].store(0, std::memory_order_relaxed);
     pins_[i].store(0, std::memory_order_relaxed);
+    if (frame_slot_ != nullptr) frame_slot_[i].store(0, std::memory_order_relaxed);
   }
 }
 
@@ -66,7 +69,7 @@ Page* Pager::NewZeroPage() {
   return page;
 }
 
-Page* Pager::RestorePage(uint64_t id, bool zero) {
+Page* Pager::RestorePage(uint64_t id, bool zero, uint16_t charge_slot) {
   uint64_t next = next_page_id_.load();
   while (next <= id && !next_page_id_.compare_exchange_weak(next, id + 1)) {
   }
@@ -80,6 +83,10 @@ Page* Pager::RestorePage(uint64_t id, bool zero) {
     page->frozen = true;
     page->durable = true;
     swap_pages_.fetch_add(1, std::memory_order_relaxed);
+    if (ChargeAccount(charge_slot) != nullptr) {
+      page->frame = charge_slot;  // the swap slot of a page out of a frame
+      ForceChargePage(charge_slot, TenantResource::kSwapBytes);
+    }
   }
   return page;
 }
@@ -132,6 +139,7 @@ void Pager::Free(Page* page, ReleaseBatch* batch) {
     }
     // A file page's store copy is the file's: only the file store deletes it.
     if (page->has_swap && !page->is_file()) {
+      ReleasePage(SwapSlotLocked(page), TenantResource::kSwapBytes);
       if (page->frozen) {
         Retire(page->id());  // a snapshot or msync record may name the key
         swap_pages_.fetch_sub(1, std::memory_order_relaxed);
@@ -143,7 +151,7 @@ void Pager::Free(Page* page, ReleaseBatch* batch) {
   }
   if (frame != kNoFrame) {
     policy_->Remove(frame);
-    frames_.Free(frame);
+    FreeFrame(frame);
   }
   if (state == PageState::kZero) zero_pages_.fetch_sub(1, std::memory_order_relaxed);
   if (delete_swap) {
@@ -193,12 +201,12 @@ Status Pager::PrepareWrite(Page* page, bool whole, FaultCounters* counters, Prep
       return Access(page, 0, nullptr, 0, Op::kPin, counters, nullptr, out);
     }
   }
-  return AllocateFrame(&out->reserved);
+  return AllocateFrame(&out->reserved, counters != nullptr ? counters->charge_slot : 0);
 }
 
 void Pager::ReleaseWrite(PreparedWrite* prepared) {
   if (prepared->pinned != kNoFrame) pins_[prepared->pinned].fetch_sub(1, std::memory_order_acq_rel);
-  if (prepared->reserved != kNoFrame) frames_.Free(prepared->reserved);  // not needed after all
+  if (prepared->reserved != kNoFrame) FreeFrame(prepared->reserved);  // not needed after all
   prepared->pinned = prepared->reserved = kNoFrame;
 }
 
@@ -230,7 +238,9 @@ Status Pager::CopyPage(Page* src, FaultCounters* counters, Page** copy) {
   std::string buf(frames_.page_size(), '\0');
   MEMSERVER_RETURN_IF_ERROR(Read(src, 0, buf.data(), frames_.page_size(), counters));
   Page* page = NewZeroPage();
-  Status s = Write(page, 0, buf.data(), frames_.page_size(), nullptr);
+  FaultCounters charged;  // the copy's fault is not the caller's to count, its frame is
+  charged.charge_slot = counters != nullptr ? counters->charge_slot : 0;
+  Status s = Write(page, 0, buf.data(), frames_.page_size(), &charged);
   if (!s.ok()) {
     Unref(page, nullptr);
     return s;
@@ -349,6 +359,8 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
                       bool* no_frame) {
   const bool from_swap = page->state == PageState::kSwapped && !overwrite;
   const PageState before = page->state;
+  const uint16_t swap_slot = SwapSlotLocked(page);
+  const uint16_t charge_slot = counters != nullptr ? counters->charge_slot : 0;
   page->state = PageState::kPagingIn;
   lock.unlock();
   // ARC must know the missing key before it picks a victim.
@@ -361,8 +373,8 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
     frame = *reserved;  // set aside by PrepareWrite: no eviction, no failure
     *reserved = kNoFrame;
   } else {
-    s = AllocateFrame(&frame);
-    if (!s.ok() && no_frame != nullptr) *no_frame = true;
+    s = AllocateFrame(&frame, charge_slot);
+    if (!s.ok() && no_frame != nullptr) *no_frame = true;  // also a quota's: reads go around the pool
   }
   if (s.ok()) {
     char* data = frames_.Data(frame);
@@ -383,13 +395,14 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
 
   lock.lock();
   if (!s.ok()) {
-    if (frame != kNoFrame) frames_.Free(frame);
+    if (frame != kNoFrame) FreeFrame(frame);
     page->state = before;
     stripe.cv.notify_all();
     return s;
   }
   // Overwriting a frozen page changes its content without reading it.
   if (overwrite && page->frozen) RekeyLocked(page);
+  MoveSwapCharge(page, swap_slot, FrameSlot(frame));
   page->frame = frame;
   page->state = PageState::kResident;
   page->dirty = !from_swap;  // zero-filled or about to be overwritten: differs from any copy
@@ -411,7 +424,7 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
     lock.unlock();
     (*readahead)(&more);
     if (!more.empty()) {
-      Status ra = PageInBatch(more);
+      Status ra = PageInBatch(more, charge_slot);
       (void)ra;  // readahead is advice: a page it could not read faults later
     }
     lock.lock();
@@ -422,12 +435,14 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
   return Status::OK();
 }
 
-Status Pager::PageInBatch(const std::vector<Page*>& pages) {
+Status Pager::PageInBatch(const std::vector<Page*>& pages, uint16_t charge_slot) {
   // Claim the pages still swapped out; others are resident or busy.
   std::vector<Page*> claimed;
+  std::vector<uint16_t> swap_slots;
   for (Page* page : pages) {
     std::lock_guard<std::mutex> l(locks_.For(page).mu);
     if (page->state == PageState::kSwapped) {
+      swap_slots.push_back(SwapSlotLocked(page));
       page->state = PageState::kPagingIn;
       claimed.push_back(page);
     }
@@ -437,7 +452,7 @@ Status Pager::PageInBatch(const std::vector<Page*>& pages) {
   Status s;
   for (size_t i = 0; i < claimed.size() && s.ok(); ++i) {
     FrameId f;
-    s = AllocateFrame(&f);
+    s = AllocateFrame(&f, charge_slot);
     if (s.ok()) frames.push_back(f);
   }
   // One MultiGet per space (anonymous pages in swap, file pages in files).
@@ -474,11 +489,12 @@ Status Pager::PageInBatch(const std::vector<Page*>& pages) {
         std::memset(data, 0, frames_.page_size());  // a hole
       } else {
         ok = false;  // leave it swapped: a fault will read it (and report any error)
-        frames_.Free(frames[i]);
+        FreeFrame(frames[i]);
       }
     }
     std::lock_guard<std::mutex> l(stripe.mu);
     if (ok) {
+      MoveSwapCharge(page, swap_slots[i], FrameSlot(frames[i]));
       page->frame = frames[i];
       page->state = PageState::kResident;
       page->dirty = false;

@@ -18,6 +18,19 @@
 //       ReplacementPolicy internal mutex (Insert/Remove)
 //     FramePool::mu_            (leaf)
 //
+// Memory charges (pager_charges.cc; only with a ledger, see the
+// constructor): every frame in use is charged to one account's
+// kResidentBytes, named by the frame's slot (frame_slot_), from the moment
+// AllocateFrame hands it out until FreeFrame takes it back. Every anonymous
+// page with a copy in swap (has_swap) is charged one page of kSwapBytes to
+// its "swap slot": the slot of its frame while it is in one (kResident,
+// kWritingOut), and the number kept in Page::frame while it is not
+// (kSwapped, kPagingIn), where that field is otherwise unused; kNoFrame
+// there means nobody. A page-in moves the swap charge to the new frame's
+// slot. A fault of an account at max_resident first evicts that account's
+// own pages (never another's); the evictor never gives a dirty page its
+// first swap copy when its account is at max_swap.
+//
 // No lock of the pager is held across a call into the backing store except
 // evict_mu_, which only serialises evictors (a fault that needs a frame waits
 // for the eviction in progress instead of starting its own). Accessors of
@@ -52,6 +65,7 @@
 
 #include "server/common/status.h"
 #include "server/engine/options.h"
+#include "server/engine/tenant_ledger.h"
 #include "server/engine/types.h"
 #include "server/frames/frame_pool.h"
 #include "server/frames/miss_observer.h"
@@ -63,9 +77,12 @@
 namespace memserver {
 
 // Per-process fault counters, updated by the pager on behalf of a process.
+// `charge_slot` names the account that pays for the frames these faults take
+// (TenantAccount::slot(); 0: nobody). Set before the first fault, then fixed.
 struct FaultCounters {
   std::atomic<uint64_t> minor{0};
   std::atomic<uint64_t> major{0};
+  uint16_t charge_slot = 0;
 };
 
 // Swap entries of pages freed during one operation; deleted from the store
@@ -82,9 +99,12 @@ struct FrozenPage {
 
 class Pager {
  public:
-  // `store` is borrowed and must outlive the pager.
+  // `store` is borrowed and must outlive the pager. With `ledger` (borrowed,
+  // outliving the pager), frames and swap copies are charged to accounts
+  // (Memory charges above); without it nothing is charged and frames cost
+  // no owner slot.
   Pager(const EngineOptions& options, storage::BackingStore* store,
-        std::unique_ptr<ReplacementPolicy> policy);
+        std::unique_ptr<ReplacementPolicy> policy, const TenantLedger* ledger = nullptr);
   ~Pager();
   Pager(const Pager&) = delete;
   Pager& operator=(const Pager&) = delete;
@@ -164,7 +184,8 @@ class Pager {
   // Pages `pages` in with one batched store read (readahead). Only pages
   // still swapped out are read; the others are skipped. Counted as page-ins,
   // not faults. REQUIRES: the caller keeps the pages alive (mm/object lock).
-  Status PageInBatch(const std::vector<Page*>& pages);
+  // New frames are charged to `charge_slot`.
+  Status PageInBatch(const std::vector<Page*>& pages, uint16_t charge_slot = 0);
 
   // The server-wide mlock budget: at most max_locked_percent of the frames.
   // Reserve returns false (and reserves nothing) when `pages` do not fit.
@@ -182,7 +203,8 @@ class Pager {
   // Restore: a page whose content is in swap under `id` (or all zero), with
   // one reference, frozen and durable (a committed snapshot or msync record
   // names it). Page ids handed out later are all larger than `id`.
-  Page* RestorePage(uint64_t id, bool zero);
+  // A non-zero page's swap copy is charged to `charge_slot`.
+  Page* RestorePage(uint64_t id, bool zero, uint16_t charge_slot = 0);
 
   // --- Durability (pager_durability.cc) ---
   // Page ids are never reused on one store: ids below `floor` may name keys
@@ -285,6 +307,7 @@ class Pager {
     bool lazy;          // MADV_FREE'd: drop the content
     bool frozen;        // the key is a snapshot's: never dropped as zero
     bool zero = false;  // content found all zero
+    uint16_t swap_charged = 0;  // slot charged for the swap copy this eviction makes
   };
   // The last reference went: frees the frame, queues the swap key's
   // deletion (or retires a frozen key). REQUIRES: no reference left.
@@ -322,14 +345,44 @@ class Pager {
   Status FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks::Stripe& stripe,
                  FaultCounters* counters, bool overwrite = false, const ReadaheadFn* readahead = nullptr,
                  FrameId* reserved = nullptr, bool* no_frame = nullptr);
-  // Takes a free frame, evicting when none is free.
-  Status AllocateFrame(FrameId* frame);
+  // Takes a free frame for an access charged to `slot`, evicting when none
+  // is free; an account at max_resident evicts its own pages first, and
+  // fails with its quota's error when none of them can go.
+  Status AllocateFrame(FrameId* frame, uint16_t slot);
+  // Returns a frame to the pool and its charge to its account.
+  void FreeFrame(FrameId frame);
+  // AllocateFrame's frame, uncharged.
+  Status TakeFrame(FrameId* frame);
+
+  // --- Memory charges (pager_charges.cc) ---
+  TenantAccount* ChargeAccount(uint16_t slot) const {
+    return ledger_ == nullptr || slot == 0 ? nullptr : ledger_->AtSlot(slot);
+  }
+  uint16_t FrameSlot(FrameId frame) const {
+    return frame_slot_ == nullptr ? 0 : frame_slot_[frame].load(std::memory_order_relaxed);
+  }
+  // The slot charged for `page`'s swap copy (Memory charges above).
+  // REQUIRES: stripe lock, or a transition this thread owns.
+  uint16_t SwapSlotLocked(const Page* page) const;
+  // Charges `slot` one page of `resource` (quota checked, or forced).
+  Status ChargePage(uint16_t slot, TenantResource resource);
+  void ForceChargePage(uint16_t slot, TenantResource resource);
+  void ReleasePage(uint16_t slot, TenantResource resource);
+  // An account's first charge of a frame: over max_resident, evicts its
+  // own pages until the charge fits or none can go.
+  Status ChargeFrame(uint16_t slot);
+  // Evicts a batch of pages whose frames are charged to `slot`.
+  Status EvictOwn(uint16_t slot, uint32_t* freed);
+  // A page entering a frame charged to `to`: its swap charge moves there.
+  // REQUIRES: stripe lock; `from` = SwapSlotLocked before the page-in.
+  void MoveSwapCharge(const Page* page, uint16_t from, uint16_t to);
   // Evicts up to options_.eviction_batch pages. Returns how many frames it
   // freed. A foreground call returns at once when a frame is already free.
   // When the store refuses the write, evicts clean pages only (no write).
   Status EvictBatch(uint32_t* freed, bool background = false);
-  // One batch. REQUIRES: evict_mu_.
-  Status EvictLocked(bool clean_only, uint32_t* freed, ReleaseBatch* release);
+  // One batch; with `only_slot`, of frames charged to that slot only.
+  // REQUIRES: evict_mu_.
+  Status EvictLocked(bool clean_only, uint32_t* freed, ReleaseBatch* release, uint16_t only_slot = 0);
   // Policy callback: claims frame's page for eviction if it can (try-lock):
   // never a pinned frame; with clean_only, only a page whose store copy is
   // current.
@@ -366,6 +419,13 @@ class Pager {
   void SetOwner(FrameId frame, Page* page, std::memory_order order = std::memory_order_seq_cst) {
     owner_[frame].store(page == nullptr ? 0 : slab_.HandleOf(page), order);
   }
+
+  // Memory charges (see above): the ledger, and each frame's slot (2 bytes
+  // a frame, only with a ledger). A frame's slot is written by
+  // AllocateFrame before anyone else can see the frame and cleared by
+  // FreeFrame.
+  const TenantLedger* const ledger_;
+  std::unique_ptr<std::atomic<uint16_t>[]> frame_slot_;
 
   // Pins (PrepareWrite): a pinned frame is never chosen by the evictor. One
   // byte a frame; a frame pinned 255 times waits for an unpin.

@@ -94,6 +94,7 @@ void Pager::ReturnRetired(std::vector<uint64_t> ids) {
 void Pager::RekeyLocked(Page* page) {
   Retire(page->id());
   if (page->has_swap) {
+    ReleasePage(SwapSlotLocked(page), TenantResource::kSwapBytes);  // a retired key is the server's
     page->has_swap = false;  // the new id has no copy in the store
     swap_pages_.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -117,6 +118,7 @@ void Pager::SaveForSnapshot(Page* page, std::unique_lock<std::mutex>& lock, Page
     if (!page->has_swap) {
       page->has_swap = true;
       swap_pages_.fetch_add(1, std::memory_order_relaxed);
+      ForceChargePage(SwapSlotLocked(page), TenantResource::kSwapBytes);  // a snapshot is never refused
     }
   } else {
     // The snapshot lost this page's content: it cannot commit. The write
@@ -197,6 +199,7 @@ Status Pager::WritePending(const std::vector<std::pair<Page*, uint64_t>>& held, 
         if (!page->has_swap) {
           page->has_swap = true;
           swap_pages_.fetch_add(1, std::memory_order_relaxed);
+          ForceChargePage(SwapSlotLocked(page), TenantResource::kSwapBytes);
         }
         if (page->state == PageState::kResident) page->dirty = false;
       }
@@ -277,6 +280,7 @@ void Pager::FinishSync(const SyncBatch& batch, bool ok) {
       if (!page->has_swap) {
         page->has_swap = true;
         swap_pages_.fetch_add(1, std::memory_order_relaxed);
+        ForceChargePage(SwapSlotLocked(page), TenantResource::kSwapBytes);  // msync is never refused
       }
       if (page->state == PageState::kResident && !page->pending) page->dirty = false;
     } else if (batch.action[i] == kFrozeFromFrame && !page->pending) {

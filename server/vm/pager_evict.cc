@@ -57,7 +57,18 @@ void Pager::Reclaim() {
   reclaim_queued_.store(false);
 }
 
-Status Pager::AllocateFrame(FrameId* frame) {
+Status Pager::AllocateFrame(FrameId* frame, uint16_t slot) {
+  MEMSERVER_RETURN_IF_ERROR(ChargeFrame(slot));
+  Status s = TakeFrame(frame);
+  if (!s.ok()) {
+    ReleasePage(slot, TenantResource::kResidentBytes);
+    return s;
+  }
+  if (frame_slot_ != nullptr) frame_slot_[*frame].store(slot, std::memory_order_relaxed);
+  return s;
+}
+
+Status Pager::TakeFrame(FrameId* frame) {
   const auto deadline = std::chrono::steady_clock::now() + kFrameWait;
   for (;;) {
     if (frames_.TryAllocate(frame)) {
@@ -90,15 +101,22 @@ bool Pager::TryBeginEvict(FrameId frame, std::vector<Victim>* victims, bool clea
   // owner_ is cleared under this lock before a page is freed, so if it
   // still names `page` the page is alive.
   if (Owner(frame, std::memory_order_acquire) != page || page->state != PageState::kResident ||
-      page->frame != frame || page->locks > 0 || (clean_only && (page->dirty || !page->has_swap)) ||
-      !TryRef(page)) {
+      page->frame != frame || page->locks > 0 || (clean_only && (page->dirty || !page->has_swap))) {
+    return false;
+  }
+  // Its first swap copy is charged now: never past the account's max_swap
+  // (a page found all zero at write time gives the charge back).
+  const bool lazy = page->lazy_free && !page->frozen;
+  const uint16_t swap_charged = !page->is_file() && !page->has_swap && !lazy ? FrameSlot(frame) : 0;
+  if (!ChargePage(swap_charged, TenantResource::kSwapBytes).ok()) return false;
+  if (!TryRef(page)) {
+    ReleasePage(swap_charged, TenantResource::kSwapBytes);
     return false;
   }
   page->state = PageState::kWritingOut;
   // A frozen page's key is named by a snapshot: its content is never
   // dropped (MADV_FREE) nor deleted as zero, only written or kept.
-  victims->push_back(Victim{page, frame, page->dirty, page->has_swap, page->lazy_free && !page->frozen,
-                            page->frozen});
+  victims->push_back(Victim{page, frame, page->dirty, page->has_swap, lazy, page->frozen, false, swap_charged});
   return true;
 }
 
@@ -123,12 +141,18 @@ Status Pager::EvictBatch(uint32_t* freed, bool background) {
   return s.ok() ? fs : s;
 }
 
-Status Pager::EvictLocked(bool clean_only, uint32_t* freed, ReleaseBatch* release) {
+Status Pager::EvictLocked(bool clean_only, uint32_t* freed, ReleaseBatch* release, uint16_t only_slot) {
   std::vector<Victim> victims;
   const uint32_t want = std::max<uint32_t>(1, options_.eviction_batch);
   while (victims.size() < want) {
     FrameId f;
-    if (!policy_->Victim([&](FrameId frame) { return TryBeginEvict(frame, &victims, clean_only); }, &f)) break;
+    if (!policy_->Victim(
+            [&](FrameId frame) {
+              return (only_slot == 0 || FrameSlot(frame) == only_slot) && TryBeginEvict(frame, &victims, clean_only);
+            },
+            &f)) {
+      break;
+    }
   }
   if (victims.empty()) return Status::OK();
 
@@ -157,7 +181,14 @@ Status Pager::EvictLocked(bool clean_only, uint32_t* freed, ReleaseBatch* releas
       std::lock_guard<std::mutex> pl(stripe.mu);
       if (s.ok()) {
         SetOwner(v.frame, nullptr, std::memory_order_release);
+        // Out of its frame, an anonymous page keeps its swap slot in `frame`.
+        const uint16_t swap_slot = FrameSlot(v.frame);
         v.page->frame = kNoFrame;
+        if (v.zero) {
+          ReleasePage(v.has_swap ? swap_slot : v.swap_charged, TenantResource::kSwapBytes);
+        } else if (!v.page->is_file() && swap_slot != 0 && ChargeAccount(swap_slot) != nullptr) {
+          v.page->frame = swap_slot;
+        }
         v.page->dirty = false;
         v.page->lazy_free = false;
         v.page->pending = false;  // a snapshot's content is in the store now
@@ -178,13 +209,14 @@ Status Pager::EvictLocked(bool clean_only, uint32_t* freed, ReleaseBatch* releas
           if (!v.dirty && v.has_swap) clean_evictions_.fetch_add(1, std::memory_order_relaxed);
         }
       } else {
+        ReleasePage(v.swap_charged, TenantResource::kSwapBytes);
         v.page->state = PageState::kResident;  // keep it; the write failed
         policy_->Insert(v.frame, v.page->is_file() ? FileKeyOf(v.page) : v.page->id());
       }
       stripe.cv.notify_all();
     }
     if (s.ok()) {
-      frames_.Free(v.frame);  // Victim() already stopped tracking it
+      FreeFrame(v.frame);  // Victim() already stopped tracking it
       ++*freed;
     }
     Unref(v.page, release);  // the evictor's transient reference

@@ -51,8 +51,10 @@ GlobalStats Pager::Stats() const {
 Status Pager::CheckInvariants(const std::unordered_map<const Page*, uint32_t>& refs) {
   Drain();  // background reclaim and prefetch leave pages mid-transition
   uint64_t resident = 0, swapped = 0, zero = 0;
+  std::unordered_map<uint16_t, uint64_t> swap_by_slot;  // memory charges, recounted
   for (const auto& [page, n] : refs) {
     std::lock_guard<std::mutex> l(locks_.For(page).mu);
+    if (page->has_swap && !page->is_file()) ++swap_by_slot[SwapSlotLocked(page)];
     if (page->refs.load() != n) {  // no snapshot holds a page while idle
       return Status::Internal(fmt::format("page {}: refcount {:#x} but {} PTEs map it", page->id(),
                                           page->refs.load(), n));
@@ -89,8 +91,29 @@ Status Pager::CheckInvariants(const std::unordered_map<const Page*, uint32_t>& r
     return Status::Internal(fmt::format("{} zero pages but {} counted", zero, zero_pages_.load()));
   }
   uint64_t owned = 0;
+  std::unordered_map<uint16_t, uint64_t> resident_by_slot;
   for (uint32_t f = 0; f < frames_.capacity(); ++f) {
-    if (Owner(f) != nullptr) ++owned;
+    if (Owner(f) != nullptr) {
+      ++owned;
+      ++resident_by_slot[FrameSlot(f)];
+    } else if (FrameSlot(f) != 0) {
+      return Status::Internal(fmt::format("frame {}: free but charged to slot {}", f, FrameSlot(f)));
+    }
+  }
+  if (ledger_ != nullptr) {
+    for (uint16_t slot = 1; slot < kMemorySlots; ++slot) {
+      const TenantAccount* account = ledger_->AtSlot(slot);
+      if (account == nullptr) break;  // slots are given out in order
+      const uint64_t want_resident = resident_by_slot[slot] * frames_.page_size();
+      const uint64_t want_swap = swap_by_slot[slot] * frames_.page_size();
+      if (account->used(TenantResource::kResidentBytes) != want_resident ||
+          account->used(TenantResource::kSwapBytes) != want_swap) {
+        return Status::Internal(fmt::format(
+            "tenant '{}': charged {} resident and {} swap bytes, but its frames hold {} and its swap copies {}",
+            account->owner(), account->used(TenantResource::kResidentBytes),
+            account->used(TenantResource::kSwapBytes), want_resident, want_swap));
+      }
+    }
   }
   if (owned != resident || resident + frames_.free_count() != frames_.capacity()) {
     return Status::Internal(fmt::format("frames: {} resident pages, {} owned frames, {} free of {}",

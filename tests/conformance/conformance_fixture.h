@@ -104,6 +104,9 @@ class ConformanceTest : public ::testing::Test {
     EngineOptions o;
     o.memory_bytes = frames * kPage;
     o.eviction_batch = 4;
+    // Every test also checks the tenants' memory charges: ExpectInvariants
+    // recounts them (they change nothing else the engine does).
+    o.account_tenant_memory = true;
     return o;
   }
 

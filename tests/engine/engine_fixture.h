@@ -80,6 +80,9 @@ class EngineFixture : public ::testing::Test {
     o.page_size = page_size;
     o.memory_bytes = frames * page_size;
     o.eviction_batch = 4;
+    // Every test also checks the tenants' memory charges: ExpectInvariants
+    // recounts them (they change nothing else the engine does).
+    o.account_tenant_memory = true;
     return o;
   }
 

@@ -20,7 +20,7 @@ TEST(TenantsFileTest, ParsesTokensAdminAndEveryQuota) {
   std::shared_ptr<const service::TenantTable> table;
   Status s = Parse("[tenants.alice]\ntoken_sha256 = \"" + kHex +
                        "\"\nmax_processes = 4\nmax_files = \"1MiB\"\nmax_file_count = 9\nmax_locked = 4096\n"
-                       "max_streams = 2\nmax_calls = 3\n\n[tenants.ops]\ntoken_sha256 = \"" +
+                       "max_resident = \"64MiB\"\nmax_swap = 8192\nmax_streams = 2\nmax_calls = 3\n\n[tenants.ops]\ntoken_sha256 = \"" +
                        std::string(64, 'B') + "\"\nadmin = true\n",
                    &table);
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -31,6 +31,8 @@ TEST(TenantsFileTest, ParsesTokensAdminAndEveryQuota) {
   EXPECT_EQ(alice->quota.max_file_bytes, 1u << 20);
   EXPECT_EQ(alice->quota.max_files, 9u);
   EXPECT_EQ(alice->quota.max_locked_bytes, 4096u);
+  EXPECT_EQ(alice->quota.max_resident_bytes, 64u << 20);
+  EXPECT_EQ(alice->quota.max_swap_bytes, 8192u);
   EXPECT_EQ(alice->max_streams, 2u);
   EXPECT_EQ(alice->max_calls, 3u);
   const service::TenantSpec* ops = table->FindByName("ops");
@@ -58,7 +60,8 @@ TEST(TenantsFileTest, ErrorsNameTheTenantAndTheKey) {
            {"[tenants.a]\nadmin = true\n", "tenants.a has no token_sha256"},
            {"[tenants.a]\n" + token + "max_processes = -1\n", "tenants.a.max_processes"},
            {"[tenants.a]\n" + token + "max_files = \"lots\"\n", "tenants.a.max_files"},
-           {"[tenants.a]\n" + token + "max_resident = \"1GiB\"\n", "not supported yet"},
+           {"[tenants.a]\n" + token + "max_resident = \"lots\"\n", "tenants.a.max_resident"},
+           {"[tenants.a]\n" + token + "max_swap = -4\n", "tenants.a.max_swap"},
            {"[tenants.a]\n" + token + "[tenants.b]\n" + token, "the same token_sha256"},
            {"[tenants.\"a/b\"]\n" + token, "tenant 'a/b'"},
            {"[other]\nx = 1\n", "unknown top-level key 'other'"},
