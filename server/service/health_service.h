@@ -65,6 +65,9 @@ class HealthServiceImpl final
       grpc::CallbackServerContext* context, const grpc::health::v1::HealthCheckRequest* request) override;
 
   size_t watchers();
+  // After BeginShutdown: waits until every Watch stream has sent its
+  // NOT_SERVING and finished (its client read both), or `deadline`.
+  void WaitForWatchers(std::chrono::steady_clock::time_point deadline) { watchers_.WaitEmpty(deadline); }
 
  private:
   friend class HealthWatcher;

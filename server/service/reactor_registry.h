@@ -15,6 +15,7 @@
 // while `fn` runs.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -40,6 +41,12 @@ class ReactorRegistry {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] { return !walking_ || walker_ == std::this_thread::get_id(); });
     set_.erase(r);
+    if (set_.empty()) cv_.notify_all();
+  }
+  // Waits until no reactor is registered, or `deadline`. True when empty.
+  bool WaitEmpty(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_until(l, deadline, [&] { return set_.empty(); });
   }
   // Calls fn(r) once for every reactor registered when it is reached, one at
   // a time, with no lock held. With `close`, later Adds fail.

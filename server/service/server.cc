@@ -314,8 +314,11 @@ Status Server::Shutdown(std::chrono::milliseconds grace) {
     // the open streams (a batch being applied completes).
     limiter_->Close();
     service_->CancelStreams();
-    // The calls in flight finish, up to the grace period...
-    limiter_->WaitUntilIdle(std::chrono::steady_clock::now() + grace);
+    // The calls in flight finish, and the health watchers say their last
+    // NOT_SERVING, up to the grace period...
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    limiter_->WaitUntilIdle(deadline);
+    if (health_ != nullptr) health_->WaitForWatchers(deadline);
     // ...and then gRPC stops at once: a deadline already past cancels what
     // is left and closes every connection, so an idle client connection (or
     // one that never finished its handshake) does not hold the exit until
