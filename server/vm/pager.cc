@@ -49,11 +49,14 @@ bool Pager::ReserveLockBudget(uint64_t pages) {
 
 void Pager::ReleaseLockBudget(uint64_t pages) { lock_budget_used_.fetch_sub(pages, std::memory_order_relaxed); }
 
-void Pager::PrefetchAsync(std::vector<Page*> pages) {
-  boost::asio::post(*background_, [this, pages = std::move(pages)] {
+void Pager::PrefetchAsync(std::vector<Page*> pages, uint16_t charge_slot) {
+  boost::asio::post(*background_, [this, charge_slot, pages = std::move(pages)] {
     ReleaseBatch release;
+    FaultCounters advice;
+    advice.charge_slot = charge_slot;
+    advice.advice = true;
     for (Page* page : pages) {
-      Status s = Prefetch(page, /*for_write=*/false, nullptr);
+      Status s = Prefetch(page, /*for_write=*/false, &advice);
       (void)s;  // advice only: a failed prefetch leaves the page where it was
       Unref(page, &release);
     }
@@ -373,7 +376,7 @@ Status Pager::FaultIn(Page* page, std::unique_lock<std::mutex>& lock, PageLocks:
     frame = *reserved;  // set aside by PrepareWrite: no eviction, no failure
     *reserved = kNoFrame;
   } else {
-    s = AllocateFrame(&frame, charge_slot);
+    s = AllocateFrame(&frame, charge_slot, counters == nullptr || !counters->advice);
     if (!s.ok() && no_frame != nullptr) *no_frame = true;  // also a quota's: reads go around the pool
   }
   if (s.ok()) {
@@ -452,7 +455,7 @@ Status Pager::PageInBatch(const std::vector<Page*>& pages, uint16_t charge_slot)
   Status s;
   for (size_t i = 0; i < claimed.size() && s.ok(); ++i) {
     FrameId f;
-    s = AllocateFrame(&f, charge_slot);
+    s = AllocateFrame(&f, charge_slot, /*reclaim_own=*/false);
     if (s.ok()) frames.push_back(f);
   }
   // One MultiGet per space (anonymous pages in swap, file pages in files).

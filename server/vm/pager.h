@@ -79,10 +79,13 @@ namespace memserver {
 // Per-process fault counters, updated by the pager on behalf of a process.
 // `charge_slot` names the account that pays for the frames these faults take
 // (TenantAccount::slot(); 0: nobody). Set before the first fault, then fixed.
+// `advice`: the faults are advice (MADV_WILLNEED in the background): over
+// max_resident they stop instead of evicting the tenant's own pages.
 struct FaultCounters {
   std::atomic<uint64_t> minor{0};
   std::atomic<uint64_t> major{0};
   uint16_t charge_slot = 0;
+  bool advice = false;
 };
 
 // Swap entries of pages freed during one operation; deleted from the store
@@ -184,7 +187,8 @@ class Pager {
   // Pages `pages` in with one batched store read (readahead). Only pages
   // still swapped out are read; the others are skipped. Counted as page-ins,
   // not faults. REQUIRES: the caller keeps the pages alive (mm/object lock).
-  // New frames are charged to `charge_slot`.
+  // New frames are charged to `charge_slot`, never past its max_resident
+  // (readahead is advice: it stops there instead of reclaiming).
   Status PageInBatch(const std::vector<Page*>& pages, uint16_t charge_slot = 0);
 
   // The server-wide mlock budget: at most max_locked_percent of the frames.
@@ -193,8 +197,9 @@ class Pager {
   void ReleaseLockBudget(uint64_t pages);
 
   // MADV_WILLNEED: pages the pages in on a background thread and drops the
-  // reference the caller took on each. Returns at once.
-  void PrefetchAsync(std::vector<Page*> pages);
+  // reference the caller took on each. Returns at once. Frames are charged
+  // to `charge_slot`, and stop at its max_resident (advice never reclaims).
+  void PrefetchAsync(std::vector<Page*> pages, uint16_t charge_slot = 0);
 
   // MADV_FREE: the content may be dropped (page becomes zero) instead of
   // written out if the page is evicted before its next write.
@@ -348,7 +353,8 @@ class Pager {
   // Takes a free frame for an access charged to `slot`, evicting when none
   // is free; an account at max_resident evicts its own pages first, and
   // fails with its quota's error when none of them can go.
-  Status AllocateFrame(FrameId* frame, uint16_t slot);
+  // With !reclaim_own, an account at max_resident fails at once instead.
+  Status AllocateFrame(FrameId* frame, uint16_t slot, bool reclaim_own = true);
   // Returns a frame to the pool and its charge to its account.
   void FreeFrame(FrameId frame);
   // AllocateFrame's frame, uncharged.
@@ -370,7 +376,7 @@ class Pager {
   void ReleasePage(uint16_t slot, TenantResource resource);
   // An account's first charge of a frame: over max_resident, evicts its
   // own pages until the charge fits or none can go.
-  Status ChargeFrame(uint16_t slot);
+  Status ChargeFrame(uint16_t slot, bool reclaim_own);
   // Evicts a batch of pages whose frames are charged to `slot`.
   Status EvictOwn(uint16_t slot, uint32_t* freed);
   // A page entering a frame charged to `to`: its swap charge moves there.

@@ -11,9 +11,20 @@
 // found all zero, or re-keyed (the old key is retired: the server's).
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "server/vm/pager.h"
 
 namespace memserver {
+
+namespace {
+
+// How long a fault over max_resident waits for its tenant's own frames in
+// flight (being filled, written out, pinned by its other calls) before it
+// fails: they come back within one store write or read.
+constexpr auto kOwnReclaimWait = std::chrono::seconds(2);
+
+}  // namespace
 
 uint16_t Pager::SwapSlotLocked(const Page* page) const {
   if (ledger_ == nullptr || page->is_file() || !page->has_swap) return 0;
@@ -34,19 +45,21 @@ void Pager::ReleasePage(uint16_t slot, TenantResource resource) {
   if (TenantAccount* account = ChargeAccount(slot)) account->Release(resource, frames_.page_size());
 }
 
-Status Pager::ChargeFrame(uint16_t slot) {
+Status Pager::ChargeFrame(uint16_t slot, bool reclaim_own) {
   TenantAccount* account = ChargeAccount(slot);
   if (account == nullptr) return Status::OK();
+  const uint64_t page = frames_.page_size();
+  const auto deadline = std::chrono::steady_clock::now() + kOwnReclaimWait;
   for (;;) {
-    Status s = account->Charge(TenantResource::kResidentBytes, frames_.page_size());
-    if (s.ok()) return s;
+    Status s = account->Charge(TenantResource::kResidentBytes, page);
+    if (s.ok() || !reclaim_own) return s;
     // Over max_resident: make room among the account's own pages only.
     uint32_t freed = 0;
     MEMSERVER_RETURN_IF_ERROR(EvictOwn(slot, &freed));
     if (freed > 0) continue;
     const uint64_t swap_limit = account->limit(TenantResource::kSwapBytes);
     const uint64_t swap_used = account->used(TenantResource::kSwapBytes);
-    if (swap_limit != kUnlimited && swap_used + frames_.page_size() > swap_limit) {
+    if (swap_limit != kUnlimited && swap_used + page > swap_limit) {
       return Status(StatusCode::kResourceExhausted,
                     fmt::format("tenant '{}' is at its max_resident quota ({} of {} bytes) and its pages cannot "
                                 "go to swap: it is at its max_swap quota ({} of {} bytes); free memory (munmap, "
@@ -55,8 +68,20 @@ Status Pager::ChargeFrame(uint16_t slot) {
                                 account->limit(TenantResource::kResidentBytes), swap_used, swap_limit),
                     "EDQUOT");
     }
-    return Status(s.code(), s.message() + "; none of its resident pages can be evicted now (locked, pinned or busy)",
-                  "EDQUOT");
+    // Nothing could go now. Unless all of it is locked, some of its frames
+    // are in flight (being filled, written out or pinned by its other
+    // calls): wait for them a little, as a fault waits for a busy pool.
+    const uint64_t locked = account->used(TenantResource::kLockedBytes);
+    const uint64_t resident = account->used(TenantResource::kResidentBytes);
+    const bool all_locked = locked > 0 && locked >= resident;
+    if (all_locked || std::chrono::steady_clock::now() > deadline) {
+      return Status(s.code(),
+                    s.message() + (all_locked ? fmt::format("; all of its resident memory is locked (mlock, {} bytes)", locked)
+                                              : "; none of its resident pages can be evicted now (pinned or busy)"),
+                    "EDQUOT");
+    }
+    std::unique_lock<std::mutex> l(evict_mu_);
+    frame_freed_.wait_for(l, std::chrono::milliseconds(1));
   }
 }
 

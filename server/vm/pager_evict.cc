@@ -57,8 +57,8 @@ void Pager::Reclaim() {
   reclaim_queued_.store(false);
 }
 
-Status Pager::AllocateFrame(FrameId* frame, uint16_t slot) {
-  MEMSERVER_RETURN_IF_ERROR(ChargeFrame(slot));
+Status Pager::AllocateFrame(FrameId* frame, uint16_t slot, bool reclaim_own) {
+  MEMSERVER_RETURN_IF_ERROR(ChargeFrame(slot, reclaim_own));
   Status s = TakeFrame(frame);
   if (!s.ok()) {
     ReleasePage(slot, TenantResource::kResidentBytes);

@@ -137,7 +137,7 @@ Status AddressSpace::WillNeed(uint64_t start, uint64_t end, const CallControl& c
     }
     a = window_end << page_shift_;
   }
-  if (!prefetch.empty()) pager_->PrefetchAsync(std::move(prefetch));  // returns at once
+  if (!prefetch.empty()) pager_->PrefetchAsync(std::move(prefetch), faults_.charge_slot);  // returns at once
   return Status::OK();
 }
 

@@ -9,7 +9,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "server/frames/replacement_policy.h"
 #include "tests/engine/engine_fixture.h"
 
 namespace memserver {
@@ -207,6 +210,67 @@ TEST_F(TenantMemoryTest, SnapshotCopiesAreChargedAndARestartKeepsEveryCharge) {
   EXPECT_EQ(ResidentPagesOf("alice"), 12u);
   ExpectInvariants();
 }
+
+TEST_F(TenantMemoryTest, ConcurrentFaultsOfTwoTenantsUnderPressureKeepEveryChargeExact) {
+  ASSERT_OK(Open([] {
+    EngineOptions o = MemOptions();
+    o.memory_bytes = 48 * 4096;  // global pressure as well as alice's quota
+    return o;
+  }()));
+  Quotas({{"alice", Memory(12)}});
+  struct Worker {
+    Pid pid;
+    uint64_t addr;
+    uint64_t seed;
+  };
+  std::vector<Worker> workers;
+  for (int i = 0; i < 4; ++i) {
+    const Pid pid = NewProcessOf(i % 2 == 0 ? "alice" : "bob");
+    workers.push_back({pid, Map(pid, 40 * page()), static_cast<uint64_t>(i + 1)});
+  }
+  std::vector<std::thread> threads;
+  for (const Worker& w : workers) {
+    threads.emplace_back([this, w] {
+      for (int round = 0; round < 3; ++round) {
+        WritePages(w.pid, w.seed, w.addr, 40);
+        CheckPages(w.pid, w.seed, w.addr, 40);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_LE(ResidentPagesOf("alice"), 12u);
+  for (const Worker& w : workers) EXPECT_TRUE(CheckPages(w.pid, w.seed, w.addr, 40));
+  ExpectInvariants();
+}
+
+// Own-page reclaim goes through the replacement policy's Victim with a
+// filter: every policy must find the tenant's frames among others'.
+class TenantMemoryPolicyTest : public TenantMemoryTest, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void SetUp() override {
+    EngineFixture::SetUp();
+    EngineOptions o = MemOptions();
+    o.policy = GetParam();
+    ASSERT_OK(Open(o));
+  }
+};
+
+TEST_P(TenantMemoryPolicyTest, OwnPageReclaimFindsTheTenantsFramesUnderEveryPolicy) {
+  Quotas({{"alice", Memory(8)}});
+  const Pid a = NewProcessOf("alice"), b = NewProcessOf("bob");
+  const uint64_t bt = Map(b, 64 * page());
+  WritePages(b, 2, bt, 64);  // bob's frames outnumber alice's eight by far
+  const uint64_t at = Map(a, 40 * page());
+  WritePages(a, 1, at, 40);
+  EXPECT_LE(ResidentPagesOf("alice"), 8u);
+  EXPECT_EQ(Stats(b).resident_pages, 64u);
+  EXPECT_TRUE(CheckPages(a, 1, at, 40));
+  EXPECT_TRUE(CheckPages(b, 2, bt, 64));
+  ExpectInvariants();
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, TenantMemoryPolicyTest, ::testing::ValuesIn(ReplacementPolicyNames()),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
 }  // namespace memserver
