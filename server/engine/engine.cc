@@ -71,7 +71,7 @@ Engine::~Engine() {
   // writes shared file pages back; then the file caches; then the pager.
   std::unordered_map<Pid, std::shared_ptr<Process>> procs;
   {
-    std::unique_lock<std::shared_mutex> l(processes_mu_);
+    std::unique_lock<ShardedSharedMutex> l(processes_mu_);
     procs.swap(processes_);
   }
   for (auto& [pid, p] : procs) p->mm().Teardown();
@@ -132,7 +132,7 @@ Status Engine::Open(const EngineOptions& options, std::unique_ptr<storage::Backi
 Status Engine::NoSuchProcess(Pid pid) { return Status::NotFound(fmt::format("no process with pid {}", pid)); }
 
 Status Engine::Lookup(Pid pid, std::shared_ptr<Process>* process) const {
-  std::shared_lock<std::shared_mutex> l(processes_mu_);
+  std::shared_lock<ShardedSharedMutex> l(processes_mu_);
   auto it = processes_.find(pid);
   if (it == processes_.end()) {
     LostProcess lost;
@@ -192,7 +192,7 @@ Status Engine::ProcessOwner(Pid pid, std::string* owner) const {
 }
 
 std::vector<std::shared_ptr<Process>> Engine::ProcessList() const {
-  std::shared_lock<std::shared_mutex> l(processes_mu_);
+  std::shared_lock<ShardedSharedMutex> l(processes_mu_);
   std::vector<std::shared_ptr<Process>> procs;
   procs.reserve(processes_.size());
   for (auto& [pid, p] : processes_) procs.push_back(p);
@@ -217,7 +217,7 @@ Status Engine::AddProcess(Pid parent, const std::string& name, const std::string
   TenantAccount* account = ledger_.Account(owner);
   MEMSERVER_RETURN_IF_ERROR(account->Charge(TenantResource::kProcesses, 1));
   {
-    std::shared_lock<std::shared_mutex> l(processes_mu_);
+    std::shared_lock<ShardedSharedMutex> l(processes_mu_);
     if (processes_.size() >= options_.max_processes) {
       l.unlock();
       account->Release(TenantResource::kProcesses, 1);
@@ -234,7 +234,7 @@ Status Engine::AddProcess(Pid parent, const std::string& name, const std::string
   }
   *process = NewProcess(id, parent, name, owner);
   {
-    std::unique_lock<std::shared_mutex> l(processes_mu_);
+    std::unique_lock<ShardedSharedMutex> l(processes_mu_);
     processes_.emplace(id, *process);
   }
   MarkProcessesChanged();
@@ -317,7 +317,7 @@ Status Engine::Exec(Pid pid, const std::string& path, ExecImage* image) {
 Status Engine::Exit(Pid pid) {
   std::shared_ptr<Process> p;
   {
-    std::unique_lock<std::shared_mutex> l(processes_mu_);
+    std::unique_lock<ShardedSharedMutex> l(processes_mu_);
     auto it = processes_.find(pid);
     if (it == processes_.end()) return NoSuchProcess(pid);
     p = std::move(it->second);
@@ -403,7 +403,7 @@ GlobalStats Engine::GetGlobalStats() const {
   }
   g.snapshot_last_failed = !snap.error.empty();
   g.files = files_->count();
-  std::shared_lock<std::shared_mutex> l(processes_mu_);
+  std::shared_lock<ShardedSharedMutex> l(processes_mu_);
   g.processes = processes_.size();
   return g;
 }

@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "server/common/call_control.h"
+#include "server/common/sharded_shared_mutex.h"
 #include "server/common/status.h"
 #include "server/engine/options.h"
 #include "server/engine/snapshotter.h"
@@ -281,7 +282,9 @@ class Engine {
 
   // Lock order: processes_mu_ is a leaf taken only to look up, insert or
   // erase a process; it is never held while calling into a Process.
-  mutable std::shared_mutex processes_mu_;
+  // Sharded: every call reads it, and a plain shared_mutex's reader count
+  // was the one word all of them wrote (hits did not scale across cores).
+  mutable ShardedSharedMutex processes_mu_;
   std::unordered_map<Pid, std::shared_ptr<Process>> processes_;  // GUARDED_BY(processes_mu_)
   // Pids below pid_mark_ are durably reserved (records::kPidMark). pid_mu_
   // is a leaf, held across the rare reservation write.

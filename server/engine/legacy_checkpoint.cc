@@ -105,7 +105,7 @@ Status Engine::RestoreLegacyCheckpoint(RestoreState* state, bool* found) {
     if (!inner.ok()) return false;
     p->SetLease(lease, now);  // a restored lease starts afresh
     recovery_.restored_processes.push_back(RestoredProcess{pid, name, true, 0, 0});
-    std::unique_lock<std::shared_mutex> l(processes_mu_);
+    std::unique_lock<ShardedSharedMutex> l(processes_mu_);
     processes_[pid] = p;
     return true;
   }));

@@ -74,7 +74,7 @@ Status Engine::Restore() {
   MEMSERVER_RETURN_IF_ERROR(ReserveIds(meta, state.max_id, &floor));
   MEMSERVER_RETURN_IF_ERROR(state.ReleasePages(pager_.get()));
   {
-    std::shared_lock<std::shared_mutex> l(processes_mu_);
+    std::shared_lock<ShardedSharedMutex> l(processes_mu_);
     recovery_.processes = processes_.size();
   }
   recovery_.restored = meta.generation > 0 || legacy;
@@ -172,7 +172,7 @@ Status Engine::RestoreSnapshot(RestoreState* state, records::SnapshotMeta* meta)
       if (v.object_kind == ObjectKind::kShmem) shm_refs[pid].push_back(v.object_id);
     }
     recovery_.restored_processes.push_back(RestoredProcess{pid, r.name, true, 0, meta->taken_unix_ms});
-    std::unique_lock<std::shared_mutex> l(processes_mu_);
+    std::unique_lock<ShardedSharedMutex> l(processes_mu_);
     processes_[pid] = std::move(p);
   }
   snapshotter_->SetCommitted(*meta, std::move(hashes), std::move(shm_refs));
@@ -201,14 +201,14 @@ Status Engine::ReplayJournal(RestoreState* state, uint64_t after) {
     ++recovery_.journal_records;
     std::shared_ptr<Process> p;
     {
-      std::shared_lock<std::shared_mutex> l(processes_mu_);
+      std::shared_lock<ShardedSharedMutex> l(processes_mu_);
       auto it = processes_.find(r.pid);
       if (it != processes_.end()) p = it->second;
     }
     if (r.kind == records::JournalRecord::Kind::kExit) {
       if (p == nullptr) continue;
       {
-        std::unique_lock<std::shared_mutex> l(processes_mu_);
+        std::unique_lock<ShardedSharedMutex> l(processes_mu_);
         processes_.erase(r.pid);
       }
       p->mm().Teardown();
@@ -219,7 +219,7 @@ Status Engine::ReplayJournal(RestoreState* state, uint64_t after) {
       p = NewProcess(r.pid, r.parent, r.name, r.owner);
       p->SetLease(r.lease_ms, SteadyMs());
       recovery_.restored_processes.push_back(RestoredProcess{r.pid, r.name, false, 0, 0});
-      std::unique_lock<std::shared_mutex> l(processes_mu_);
+      std::unique_lock<ShardedSharedMutex> l(processes_mu_);
       processes_[r.pid] = p;
     }
     if (r.object_id != 0) {
@@ -271,7 +271,7 @@ Status Engine::ReportLostProcesses() {
     if (records::ParseKey(key, records::kLivePrefix, &pid)) live.emplace_back(pid, records::DecodeLive(v));
     return true;
   }));
-  std::shared_lock<std::shared_mutex> l(processes_mu_);
+  std::shared_lock<ShardedSharedMutex> l(processes_mu_);
   values.reserve(live.size() + processes_.size() + 1);
   for (auto& [pid, rec] : live) {
     if (processes_.count(pid)) continue;
@@ -316,7 +316,7 @@ Status Engine::ReserveIds(const records::SnapshotMeta& meta, uint64_t max_page_i
   Pid next;
   {
     std::lock_guard<std::mutex> l(pid_mu_);
-    std::shared_lock<std::shared_mutex> pl(processes_mu_);
+    std::shared_lock<ShardedSharedMutex> pl(processes_mu_);
     next_pid_ = std::max<Pid>({next_pid_, pid_mark, meta.next_pid});
     for (const auto& [pid, p] : processes_) next_pid_ = std::max<Pid>(next_pid_, pid + 1);
     {

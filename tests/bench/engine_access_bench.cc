@@ -5,7 +5,9 @@
 //
 // Resident benchmarks share one engine: 16 processes, one per "client", each
 // with a 4 MiB mapping written once, all in a pool twice that size, so every
-// access is a hit. Thread i uses process i mod 16 and a random page of it.
+// access is a hit. Thread i uses process i mod 16 and a random page of it
+// (N threads on N processes); BM_ResidentReadOneProcess puts every thread
+// on process 0.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -70,6 +72,25 @@ void BM_ResidentRead(benchmark::State& state) {
 }
 BENCHMARK(BM_ResidentRead)->ArgName("bytes")->Arg(8)->Arg(4096)->Threads(1)->Threads(2)
     ->Threads(16)->UseRealTime();
+
+// The same reads with every thread on process 0: what one process's shared
+// state (its mm lock, its refcount) costs as threads are added.
+void BM_ResidentReadOneProcess(benchmark::State& state) {
+  const uint64_t size = static_cast<uint64_t>(state.range(0));
+  if (state.thread_index() == 0) world = &Shared<ResidentWorld>(0);
+  std::mt19937_64 rng(state.thread_index() + 1);
+  std::vector<char> buf(size);
+  for (auto _ : state) {
+    ResidentWorld& w = *world;
+    const uint64_t page = rng() % kPagesPerClient;
+    const uint64_t slot = size < kPage ? rng() % (kPage / size) * size : 0;
+    const Status s = w.engine->Read(w.pids[0], w.addrs[0] + page * kPage + slot, size, buf.data());
+    if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+    benchmark::DoNotOptimize(buf.data());
+  }
+  ReportAccesses(state, size);
+}
+BENCHMARK(BM_ResidentReadOneProcess)->ArgName("bytes")->Arg(8)->Threads(1)->Threads(2)->Threads(16)->UseRealTime();
 
 void BM_ResidentWrite(benchmark::State& state) {
   const uint64_t size = static_cast<uint64_t>(state.range(0));
